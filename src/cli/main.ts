@@ -1,0 +1,10 @@
+// The composition root of the kubesoak CLI: the one module that may load both src/ and workers/.
+import { runCli } from './run-cli.ts';
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+});
+// exitCode, not exit(): let stdout drain when it is a pipe.
+process.exitCode = code;

@@ -1,0 +1,44 @@
+import { Command } from 'commander';
+import { VERSION } from '../version.ts';
+import type { CliIo } from './cli-io.ts';
+import { registerDemoCommand } from './commands/demo-command.ts';
+import { registerToolsCommand } from './commands/tools-command.ts';
+
+/**
+ * Builds the `kubesoak` command tree. Commands register themselves into help groups so that
+ * `kubesoak --help` reads as a map of the product rather than an alphabetical list.
+ */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('kubesoak');
+  program
+    .description(
+      'Soak-test Helm charts on Kubernetes: run install → await-ready → helm test → cleanup hundreds ' +
+        'of times in parallel, and learn how often it fails, why, and on which node.',
+    )
+    .version(VERSION, '-V, --version', 'print the kubesoak version')
+    .option('--debug', 'print stack traces and debug logs', false)
+    .option('--json', 'print machine-readable JSON on stdout', false)
+    .helpOption('-h, --help', 'show help for a command')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(run `kubesoak --help` for usage)')
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(`kubesoak: ${text.replace(/^error: /, '')}`),
+    })
+    .exitOverride()
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Exit codes: 0 success, 1 the checked thing failed, 2 usage or configuration error.',
+        'Environment: REDIS_URL, KUBECONFIG, KUBESOAK_URL (see README.md).',
+      ].join('\n'),
+    );
+  // Subcommands inherit output, exitOverride and help settings from here on.
+  program.commandsGroup('Getting started:');
+  registerDemoCommand(program, io);
+  program.commandsGroup('Setup:');
+  registerToolsCommand(program, io);
+  return program;
+}
