@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { VERSION } from '../version.ts';
 import type { CliIo } from './cli-io.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
+import { registerSimCommand } from './commands/sim-command.ts';
 import { registerToolsCommand } from './commands/tools-command.ts';
 
 /**
@@ -40,5 +41,7 @@ export function buildProgram(io: CliIo): Command {
   registerDemoCommand(program, io);
   program.commandsGroup('Setup:');
   registerToolsCommand(program, io);
+  program.commandsGroup('Simulated cluster:');
+  registerSimCommand(program, io);
   return program;
 }

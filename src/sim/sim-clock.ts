@@ -1,0 +1,101 @@
+/** A scheduled callback; cancel() is idempotent. */
+export interface SimTimer {
+  cancel(): void;
+}
+
+interface Entry {
+  due: number;
+  seq: number;
+  fn: () => void;
+  cancelled: boolean;
+}
+
+/**
+ * The simulated cluster's clock. Timestamps are wall-clock (clients compute AGE against their own
+ * clock), but every simulated delay is multiplied by `timeScale`: at 0.01 a 30 s probe delay takes
+ * 300 ms. Timers fire in (due time, creation order), from one Node timer, so equal inputs give the
+ * same order of state changes.
+ */
+export class SimClock {
+  readonly timeScale: number;
+  private readonly queue: Entry[] = [];
+  private seq = 0;
+  private handle: NodeJS.Timeout | undefined;
+  private armedFor = Infinity;
+  private closed = false;
+
+  constructor(timeScale = 1) {
+    if (!(timeScale > 0)) throw new RangeError(`timeScale must be > 0, got ${timeScale}`);
+    this.timeScale = timeScale;
+  }
+
+  now(): Date {
+    return new Date();
+  }
+
+  /** Real milliseconds that a simulated duration takes. */
+  scale(simMs: number): number {
+    return simMs * this.timeScale;
+  }
+
+  /** Runs `fn` after `simMs` simulated milliseconds. */
+  after(simMs: number, fn: () => void): SimTimer {
+    const entry: Entry = { due: performance.now() + Math.max(0, simMs) * this.timeScale, seq: this.seq++, fn, cancelled: false };
+    if (this.closed) return { cancel: () => undefined };
+    // Binary insertion keeps the queue ordered by (due, seq).
+    let low = 0;
+    let high = this.queue.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      const other = this.queue[mid] as Entry;
+      if (other.due < entry.due || (other.due === entry.due && other.seq < entry.seq)) low = mid + 1;
+      else high = mid;
+    }
+    this.queue.splice(low, 0, entry);
+    this.arm();
+    return {
+      cancel: () => {
+        entry.cancelled = true;
+      },
+    };
+  }
+
+  /** Pending timers (for tests and leak checks). */
+  get pending(): number {
+    return this.queue.filter((entry) => !entry.cancelled).length;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.handle) clearTimeout(this.handle);
+    this.handle = undefined;
+    for (const entry of this.queue) entry.cancelled = true;
+    this.queue.length = 0;
+  }
+
+  private arm(): void {
+    const first = this.queue[0];
+    if (!first || this.closed) return;
+    if (this.handle && first.due >= this.armedFor) return;
+    if (this.handle) clearTimeout(this.handle);
+    this.armedFor = first.due;
+    this.handle = setTimeout(() => this.fire(), Math.max(0, first.due - performance.now()));
+  }
+
+  private fire(): void {
+    this.handle = undefined;
+    this.armedFor = Infinity;
+    const now = performance.now();
+    while (this.queue.length > 0 && (this.queue[0] as Entry).due <= now + 0.5) {
+      const entry = this.queue.shift() as Entry;
+      if (entry.cancelled) continue;
+      try {
+        entry.fn();
+      } catch (error) {
+        // A failing simulated component must not stop the clock for all others.
+        process.emitWarning(`simulated cluster timer failed: ${error instanceof Error ? error.stack : String(error)}`);
+      }
+    }
+    this.arm();
+  }
+}

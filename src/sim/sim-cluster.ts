@@ -1,0 +1,127 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { ApiServerOptions } from './api/api-server.ts';
+import { SimApiServer } from './api/api-server.ts';
+import { startControlPlane } from './controllers/control-plane.ts';
+import { EventRecorder } from './event-recorder.ts';
+import type { NodeSpec } from './kubelet/node-pool.ts';
+import { startNodeSide } from './kubelet/node-side.ts';
+import { PodLogStore } from './pod-log-store.ts';
+import { R } from './resources.ts';
+import { SeededRandom } from './seeded-random.ts';
+import { SimClock } from './sim-clock.ts';
+import type { SimComponent, SimContext } from './sim-context.ts';
+import { ObjectStore } from './store/object-store.ts';
+
+/** Options of {@link startSimCluster}; every field is optional. */
+export interface SimClusterOptions {
+  /** Port to listen on; default a free one. */
+  port?: number;
+  /** Address to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Node count (default 3) or explicit node specs. */
+  nodes?: number | NodeSpec[];
+  /** Real time per simulated time: 0.01 makes a 30 s probe delay take 300 ms. Default 1. */
+  timeScale?: number;
+  /** Seed of every random draw; equal seeds replay equal sequences. Default 1. */
+  seed?: string | number;
+  /** Where to write the kubeconfig; default a file in a fresh temp directory. */
+  kubeconfigPath?: string;
+  /** API server knobs (bookmark interval, watch lifetime, request fault hook). */
+  api?: ApiServerOptions;
+}
+
+/** A running simulated cluster. */
+export interface SimCluster {
+  /** Base URL of the API server, e.g. http://127.0.0.1:41234. */
+  readonly url: string;
+  /** Path of a kubeconfig whose current context points at the cluster. */
+  readonly kubeconfigPath: string;
+  /** The kubeconfig's YAML text. */
+  readonly kubeconfig: string;
+  /** Name of the kubeconfig context. */
+  readonly contextName: string;
+  /** Internals for tests and fault injection: store, clock, events, logs. */
+  readonly context: SimContext;
+  readonly api: SimApiServer;
+  /** Stops every component and the server; idempotent. */
+  stop(): Promise<void>;
+}
+
+const CONTEXT_NAME = 'kubesoak-sim';
+
+/**
+ * Starts a simulated Kubernetes cluster: an API server over plain HTTP on loopback plus simulated
+ * controllers, scheduler and kubelets, and writes a kubeconfig for real clients (helm, kubectl,
+ * client-node). The kubeconfig sets insecure-skip-tls-verify, which client-node requires to talk to
+ * an http:// server.
+ */
+export async function startSimCluster(options: SimClusterOptions = {}): Promise<SimCluster> {
+  const store = new ObjectStore();
+  const clock = new SimClock(options.timeScale ?? 1);
+  const context: SimContext = {
+    store,
+    clock,
+    events: new EventRecorder(store),
+    logs: new PodLogStore(),
+    random: new SeededRandom(options.seed ?? 1),
+  };
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    store.create(R.namespace, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels: { 'kubernetes.io/metadata.name': name } },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
+  }
+  const components: SimComponent[] = [];
+  const api = new SimApiServer(context, options.api);
+  let tempDir: string | undefined;
+  try {
+    components.push(startControlPlane(context));
+    components.push(startNodeSide(context, { nodes: options.nodes ?? 3 }));
+    const url = await api.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+    const kubeconfig = stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: CONTEXT_NAME, cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: CONTEXT_NAME, user: { token: 'kubesoak-sim' } }],
+      contexts: [{ name: CONTEXT_NAME, context: { cluster: CONTEXT_NAME, user: CONTEXT_NAME, namespace: 'default' } }],
+      'current-context': CONTEXT_NAME,
+      preferences: {},
+    });
+    let kubeconfigPath = options.kubeconfigPath;
+    if (!kubeconfigPath) {
+      tempDir = await mkdtemp(join(tmpdir(), 'kubesoak-sim-'));
+      kubeconfigPath = join(tempDir, 'kubeconfig');
+    }
+    await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
+    let stopped: Promise<void> | undefined;
+    return {
+      url,
+      kubeconfigPath,
+      kubeconfig,
+      contextName: CONTEXT_NAME,
+      context,
+      api,
+      stop() {
+        stopped ??= (async () => {
+          await api.close();
+          for (const component of components.reverse()) component.stop();
+          clock.close();
+          if (tempDir) await rm(tempDir, { recursive: true, force: true });
+        })();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await api.close();
+    for (const component of components.reverse()) component.stop();
+    clock.close();
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    throw error;
+  }
+}
