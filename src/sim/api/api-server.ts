@@ -17,7 +17,7 @@ import {
   apiVersions,
 } from './discovery.ts';
 import type { KubeObject } from './kube-object.ts';
-import { openApiV3Document, openApiV3Root } from './openapi.ts';
+import { OPENAPI_V2_PROTOBUF_CONTENT_TYPE, openApiV2Protobuf, openApiV3Document, openApiV3Root } from './openapi.ts';
 import {
   ApplyConflictError,
   PatchError,
@@ -181,6 +181,14 @@ export class SimApiServer {
           return this.send(rc, 200, apiGroupList(RESOURCE_TYPES));
         case '/openapi/v3':
           return this.send(rc, 200, openApiV3Root(RESOURCE_TYPES));
+        case '/openapi/v2': {
+          // client-go decodes v2 only as protobuf; an empty but valid document lets kinds the
+          // cluster does not serve fail with the real "no matches for kind" error.
+          const body = openApiV2Protobuf();
+          rc.res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF_CONTENT_TYPE, 'Content-Length': body.byteLength });
+          rc.res.end(body);
+          return;
+        }
         default:
           break;
       }
@@ -191,6 +199,8 @@ export class SimApiServer {
         const version = prefix === 'api' ? (a ?? '') : (b ?? '');
         const doc = prefix === 'api' || prefix === 'apis' ? openApiV3Document(RESOURCE_TYPES, group, version) : undefined;
         if (!doc) throw new ApiError(404, StatusReason.NotFound, `the server could not find the requested resource`);
+        // Like the real server: hashed URLs are immutable, so kubectl caches them across commands.
+        if (url.searchParams.has('hash')) rc.res.setHeader('Cache-Control', 'public, immutable');
         return this.send(rc, 200, doc);
       }
       const groupPath = /^\/apis\/([^/]+)$/.exec(path);
@@ -281,7 +291,8 @@ export class SimApiServer {
     const sendInitialEvents = url.searchParams.get('sendInitialEvents') === 'true';
     const resourceVersion = url.searchParams.get('resourceVersion') ?? undefined;
     const table = parseTableAccept(req.headers.accept).table;
-    const includeObject = includeObjectFrom(url.searchParams);
+    const includeObject = table ? includeObjectFrom(url.searchParams) : 'None';
+    let headersSent = false;
     // Headers go out at once: client-go blocks on them until the first event otherwise.
     res.writeHead(200, {
       'Content-Type': JSON_TYPE,
@@ -295,11 +306,15 @@ export class SimApiServer {
         if (!open) return;
         let payload = object;
         if (table && type !== 'ERROR' && type !== 'BOOKMARK') {
-          payload = buildTable(path.resource.kind, [object as KubeObject], {
+          const row = object as KubeObject;
+          // Like the real server: column definitions ride on the first event only.
+          payload = buildTable(path.resource.kind, [row], {
             now: this.ctx.clock.now(),
             includeObject,
-            resourceVersion: this.ctx.store.resourceVersion,
+            resourceVersion: row.metadata.resourceVersion ?? this.ctx.store.resourceVersion,
+            noHeaders: headersSent,
           });
+          headersSent = true;
         }
         res.write(`${JSON.stringify({ type, object: payload })}\n`);
       },
@@ -648,7 +663,7 @@ export class SimApiServer {
         buildTable(resource.kind, [object], {
           now: this.ctx.clock.now(),
           includeObject: includeObjectFrom(rc.url.searchParams),
-          resourceVersion: this.ctx.store.resourceVersion,
+          resourceVersion: object.metadata.resourceVersion ?? this.ctx.store.resourceVersion,
         }),
       );
     }
