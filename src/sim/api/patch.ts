@@ -47,7 +47,11 @@ export interface ApplyConflict {
  */
 export class ApplyConflictError extends PatchError {
   readonly conflicts: readonly ApplyConflict[];
-  readonly causes: ReadonlyArray<{ readonly reason: 'FieldManagerConflict'; readonly message: string; readonly field: string }>;
+  readonly causes: ReadonlyArray<{
+    readonly reason: 'FieldManagerConflict';
+    readonly message: string;
+    readonly field: string;
+  }>;
 
   constructor(conflicts: readonly ApplyConflict[]) {
     super(PatchErrorCode.Conflict, conflictMessage(conflicts));
@@ -70,7 +74,8 @@ function describeManager(owner: Omit<ApplyConflict, 'field'>): string {
 
 function conflictMessage(conflicts: readonly ApplyConflict[]): string {
   const [only] = conflicts;
-  if (conflicts.length === 1 && only) return `Apply failed with 1 conflict: conflict with ${describeManager(only)}: ${only.field}`;
+  if (conflicts.length === 1 && only)
+    return `Apply failed with 1 conflict: conflict with ${describeManager(only)}: ${only.field}`;
   const byManager = new Map<string, string[]>();
   for (const conflict of conflicts) {
     const who = describeManager(conflict);
@@ -120,7 +125,8 @@ function put(record: JsonRecord, key: string, value: unknown): void {
 
 function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (isArray(a)) return isArray(b) && a.length === b.length && a.every((item, index) => deepEqual(item, b[index]));
+  if (isArray(a))
+    return isArray(b) && a.length === b.length && a.every((item, index) => deepEqual(item, b[index]));
   if (isRecord(a) && isRecord(b)) {
     const keys = Object.keys(a);
     return (
@@ -173,9 +179,10 @@ const MISSING = Symbol('missing');
  * Applies an RFC 6902 JSON patch (add, remove, replace, move, copy, test) to an object. Operations
  * apply in order and all-or-nothing. A failed `test` throws PatchError 'test-failed'; anything else
  * wrong (malformed operation, missing path, bad index) throws 'invalid-patch', as does a patch that
- * turns the object into a non-object, which the API server could not decode.
+ * turns the object into a non-object, which the API server could not decode. `operations` is the
+ * decoded request body, validated here against {@link JsonPatchOperation}.
  */
-export function applyJsonPatch(target: object, operations: readonly JsonPatchOperation[] | unknown): Record<string, unknown> {
+export function applyJsonPatch(target: object, operations: unknown): Record<string, unknown> {
   if (!isArray(operations)) throw invalidPatch('json patch must be a JSON array of operations');
   let document: unknown = structuredClone(target);
   for (const [index, raw] of operations.entries()) {
@@ -190,7 +197,8 @@ function readOperation(raw: unknown, index: number): ParsedOperation {
   const op = own(raw, 'op');
   const path = own(raw, 'path');
   const from = own(raw, 'from');
-  if (typeof op !== 'string' || !JSON_PATCH_OPS.has(op)) throw invalidPatch(`Unexpected kind: ${JSON.stringify(op)}`);
+  if (typeof op !== 'string' || !JSON_PATCH_OPS.has(op))
+    throw invalidPatch(`Unexpected kind: ${JSON.stringify(op)}`);
   if (typeof path !== 'string') throw invalidPatch(`json patch ${op} operation ${index} is missing "path"`);
   if ((op === 'move' || op === 'copy') && typeof from !== 'string') {
     throw invalidPatch(`json patch ${op} operation ${index} is missing "from"`);
@@ -213,14 +221,8 @@ function applyOperation(document: unknown, operation: ParsedOperation): unknown 
       return addValue(document, parsePointer(path), structuredClone(operation.value), path);
     case 'remove':
       return removeValue(document, parsePointer(path), path).document;
-    case 'replace': {
-      const tokens = parsePointer(path);
-      if (lookup(document, tokens) === MISSING) {
-        throw invalidPatch(`replace operation does not apply: doc is missing key: ${path}: missing value`);
-      }
-      const removed = removeOrRoot(document, tokens, path);
-      return addValue(removed, tokens, structuredClone(operation.value), path);
-    }
+    case 'replace':
+      return replaceValue(document, parsePointer(path), structuredClone(operation.value), path);
     case 'move': {
       if (path !== from && path.startsWith(`${from}/`)) {
         throw invalidPatch(`move operation cannot move ${from} into one of its own children (${path})`);
@@ -230,7 +232,8 @@ function applyOperation(document: unknown, operation: ParsedOperation): unknown 
     }
     case 'copy': {
       const value = lookup(document, parsePointer(from));
-      if (value === MISSING) throw invalidPatch(`copy operation does not apply: doc is missing from path: ${from}: missing value`);
+      if (value === MISSING)
+        throw invalidPatch(`copy operation does not apply: doc is missing from path: ${from}: missing value`);
       return addValue(document, parsePointer(path), structuredClone(value), path);
     }
     case 'test': {
@@ -245,19 +248,22 @@ function applyOperation(document: unknown, operation: ParsedOperation): unknown 
 
 function parsePointer(pointer: string): string[] {
   if (pointer === '') return [];
-  if (!pointer.startsWith('/')) throw invalidPatch(`JSON pointer must be empty or start with "/": ${JSON.stringify(pointer)}`);
+  if (!pointer.startsWith('/'))
+    throw invalidPatch(`JSON pointer must be empty or start with "/": ${JSON.stringify(pointer)}`);
   return pointer
     .slice(1)
     .split('/')
     .map((token) => {
-      if (/~(?![01])/.test(token)) throw invalidPatch(`invalid escape in JSON pointer ${JSON.stringify(pointer)}`);
+      if (/~(?![01])/.test(token))
+        throw invalidPatch(`invalid escape in JSON pointer ${JSON.stringify(pointer)}`);
       return token.replaceAll('~1', '/').replaceAll('~0', '~');
     });
 }
 
 function arrayIndex(token: string, length: number, pointer: string, allowEnd: boolean): number {
   if (allowEnd && token === '-') return length;
-  if (!/^(0|[1-9][0-9]*)$/.test(token)) throw invalidPatch(`invalid array index ${JSON.stringify(token)} in ${pointer}`);
+  if (!/^(0|[1-9][0-9]*)$/.test(token))
+    throw invalidPatch(`invalid array index ${JSON.stringify(token)} in ${pointer}`);
   const index = Number(token);
   if (index > length || (!allowEnd && index === length)) {
     throw invalidPatch(`Unable to access invalid index: ${index}: invalid index referenced`);
@@ -286,13 +292,21 @@ function addValue(document: unknown, tokens: readonly string[], value: unknown, 
   const parent = lookup(document, tokens.slice(0, -1));
   if (isArray(parent)) parent.splice(arrayIndex(last, parent.length, pointer, true), 0, value);
   else if (isRecord(parent)) put(parent, last, value);
-  else throw invalidPatch(`add operation does not apply: doc is missing path: ${JSON.stringify(pointer)}: missing value`);
+  else
+    throw invalidPatch(
+      `add operation does not apply: doc is missing path: ${JSON.stringify(pointer)}: missing value`,
+    );
   return document;
 }
 
-function removeValue(document: unknown, tokens: readonly string[], pointer: string): { document: unknown; value: unknown } {
+function removeValue(
+  document: unknown,
+  tokens: readonly string[],
+  pointer: string,
+): { document: unknown; value: unknown } {
   const last = tokens.at(-1);
-  if (last === undefined) throw invalidPatch('remove operation does not apply: cannot remove the whole document');
+  if (last === undefined)
+    throw invalidPatch('remove operation does not apply: cannot remove the whole document');
   const parent = lookup(document, tokens.slice(0, -1));
   if (isArray(parent)) {
     const [value] = parent.splice(arrayIndex(last, parent.length, pointer, false), 1);
@@ -303,11 +317,24 @@ function removeValue(document: unknown, tokens: readonly string[], pointer: stri
     delete parent[last];
     return { document, value };
   }
-  throw invalidPatch(`remove operation does not apply: doc is missing path: ${JSON.stringify(pointer)}: missing value`);
+  throw invalidPatch(
+    `remove operation does not apply: doc is missing path: ${JSON.stringify(pointer)}: missing value`,
+  );
 }
 
-function removeOrRoot(document: unknown, tokens: readonly string[], pointer: string): unknown {
-  return tokens.length === 0 ? undefined : removeValue(document, tokens, pointer).document;
+function replaceValue(
+  document: unknown,
+  tokens: readonly string[],
+  value: unknown,
+  pointer: string,
+): unknown {
+  const last = tokens.at(-1);
+  if (last === undefined) return value;
+  const parent = lookup(document, tokens.slice(0, -1));
+  if (isArray(parent)) parent[arrayIndex(last, parent.length, pointer, false)] = value;
+  else if (isRecord(parent) && Object.hasOwn(parent, last)) put(parent, last, value);
+  else throw invalidPatch(`replace operation does not apply: doc is missing key: ${pointer}: missing value`);
+  return document;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -391,7 +418,12 @@ const CONTAINER = struct({
   env: mapList(
     ['name'],
     struct({
-      valueFrom: struct({ configMapKeyRef: ATOMIC, secretKeyRef: ATOMIC, fieldRef: ATOMIC, resourceFieldRef: ATOMIC }),
+      valueFrom: struct({
+        configMapKeyRef: ATOMIC,
+        secretKeyRef: ATOMIC,
+        fieldRef: ATOMIC,
+        resourceFieldRef: ATOMIC,
+      }),
     }),
   ),
   volumeMounts: mapList(['mountPath']),
@@ -406,7 +438,9 @@ const POD_SPEC = struct(
     ephemeralContainers: mapList(['name'], CONTAINER),
     imagePullSecrets: mapList(['name']),
     hostAliases: mapList(['ip']),
-    topologySpreadConstraints: mapList(['topologyKey', 'whenUnsatisfiable'], undefined, { smpKey: 'topologyKey' }),
+    topologySpreadConstraints: mapList(['topologyKey', 'whenUnsatisfiable'], undefined, {
+      smpKey: 'topologyKey',
+    }),
     schedulingGates: mapList(['name']),
     resourceClaims: mapList(['name']),
     nodeSelector: ATOMIC,
@@ -418,17 +452,32 @@ const POD_TEMPLATE = struct({ metadata: OBJECT_META, spec: POD_SPEC }, true);
 const STATUS_WITH_CONDITIONS = struct({ conditions: CONDITIONS }, true);
 const JOB_SPEC = struct({ selector: LABEL_SELECTOR, template: POD_TEMPLATE }, true);
 
-function resource(spec?: FieldSchema, status?: FieldSchema, extra: Record<string, FieldSchema> = {}): FieldSchema {
-  return struct({ ...extra, metadata: OBJECT_META, ...(spec ? { spec } : {}), ...(status ? { status } : {}) });
+function resource(
+  spec?: FieldSchema,
+  status?: FieldSchema,
+  extra: Record<string, FieldSchema> = {},
+): FieldSchema {
+  return struct({
+    ...extra,
+    metadata: OBJECT_META,
+    ...(spec ? { spec } : {}),
+    ...(status ? { status } : {}),
+  });
 }
 
 const KIND_SCHEMAS: Readonly<Record<string, FieldSchema>> = {
-  Pod: resource(POD_SPEC, struct({ conditions: CONDITIONS, podIPs: mapList(['ip']), hostIPs: mapList(['ip']) }, true)),
+  Pod: resource(
+    POD_SPEC,
+    struct({ conditions: CONDITIONS, podIPs: mapList(['ip']), hostIPs: mapList(['ip']) }, true),
+  ),
   Deployment: resource(
     struct({ selector: LABEL_SELECTOR, template: POD_TEMPLATE, strategy: EMBEDDED }, true),
     STATUS_WITH_CONDITIONS,
   ),
-  ReplicaSet: resource(struct({ selector: LABEL_SELECTOR, template: POD_TEMPLATE }, true), STATUS_WITH_CONDITIONS),
+  ReplicaSet: resource(
+    struct({ selector: LABEL_SELECTOR, template: POD_TEMPLATE }, true),
+    STATUS_WITH_CONDITIONS,
+  ),
   StatefulSet: resource(
     struct({ selector: LABEL_SELECTOR, template: POD_TEMPLATE, updateStrategy: EMBEDDED }, true),
     STATUS_WITH_CONDITIONS,
@@ -438,10 +487,16 @@ const KIND_SCHEMAS: Readonly<Record<string, FieldSchema>> = {
     STATUS_WITH_CONDITIONS,
   ),
   Job: resource(JOB_SPEC, STATUS_WITH_CONDITIONS),
-  CronJob: resource(struct({ jobTemplate: struct({ metadata: OBJECT_META, spec: JOB_SPEC }, true) }, true), EMBEDDED),
+  CronJob: resource(
+    struct({ jobTemplate: struct({ metadata: OBJECT_META, spec: JOB_SPEC }, true) }, true),
+    EMBEDDED,
+  ),
   Service: resource(
     struct(
-      { ports: mapList(['port', 'protocol'], undefined, { defaults: TCP, smpKey: 'port' }), selector: ATOMIC },
+      {
+        ports: mapList(['port', 'protocol'], undefined, { defaults: TCP, smpKey: 'port' }),
+        selector: ATOMIC,
+      },
       true,
     ),
     STATUS_WITH_CONDITIONS,
@@ -482,7 +537,10 @@ const SET_ELEMENT_ORDER = '$setElementOrder/';
 const DELETE_FROM_PRIMITIVE_LIST = '$deleteFromPrimitiveList/';
 const DELETED = Symbol('deleted');
 
-type ListStrategy = { readonly kind: 'replace' } | { readonly kind: 'primitive' } | { readonly kind: 'key'; readonly key: string };
+type ListStrategy =
+  | { readonly kind: 'replace' }
+  | { readonly kind: 'primitive' }
+  | { readonly kind: 'key'; readonly key: string };
 
 /**
  * Applies a Kubernetes strategic merge patch to an object of the given kind ('Deployment', 'Pod',
@@ -492,7 +550,11 @@ type ListStrategy = { readonly kind: 'replace' } | { readonly kind: 'primitive' 
  * `$deleteFromPrimitiveList/<field>` and `$setElementOrder/<field>`, with the real ordering rules.
  * Kinds without a known schema get only the ObjectMeta rules.
  */
-export function applyStrategicMergePatch(target: object, patch: unknown, kind: string): Record<string, unknown> {
+export function applyStrategicMergePatch(
+  target: object,
+  patch: unknown,
+  kind: string,
+): Record<string, unknown> {
   if (!isRecord(patch)) throw invalidPatch('strategic merge patch must be a JSON object');
   const merged = mergeStrategicMap(cloneRecord(target, 'the patched object'), patch, schemaForKind(kind));
   return merged === DELETED ? {} : merged;
@@ -500,7 +562,10 @@ export function applyStrategicMergePatch(target: object, patch: unknown, kind: s
 
 function isDirectiveKey(key: string): boolean {
   return (
-    key === DIRECTIVE || key === RETAIN_KEYS || key.startsWith(SET_ELEMENT_ORDER) || key.startsWith(DELETE_FROM_PRIMITIVE_LIST)
+    key === DIRECTIVE ||
+    key === RETAIN_KEYS ||
+    key.startsWith(SET_ELEMENT_ORDER) ||
+    key.startsWith(DELETE_FROM_PRIMITIVE_LIST)
   );
 }
 
@@ -549,7 +614,8 @@ function mergeStrategicMap(
     }
     const keep = new Set<unknown>(retain);
     for (const [key, value] of Object.entries(patch)) {
-      if (value !== null && !isDirectiveKey(key) && !keep.has(key)) throw invalidPatch('invalid patch format of retainKeys');
+      if (value !== null && !isDirectiveKey(key) && !keep.has(key))
+        throw invalidPatch('invalid patch format of retainKeys');
     }
     for (const key of Object.keys(result)) if (!keep.has(key)) delete result[key];
   }
@@ -606,8 +672,10 @@ function mergeStrategicMap(
     const childSchema = fieldSchema(schema, key);
     const current = own(result, key);
     let next: unknown;
-    if (isRecord(value)) next = mergeStrategicMap(isRecord(current) ? current : undefined, value, childSchema);
-    else if (isArray(value)) next = mergeStrategicList(isArray(current) ? current : undefined, value, childSchema);
+    if (isRecord(value))
+      next = mergeStrategicMap(isRecord(current) ? current : undefined, value, childSchema);
+    else if (isArray(value))
+      next = mergeStrategicList(isArray(current) ? current : undefined, value, childSchema);
     else next = value;
     if (next === DELETED) delete result[key];
     else put(result, key, next);
@@ -625,7 +693,11 @@ function sanitizeItem(item: unknown, schema: FieldSchema | undefined): unknown[]
   return [item];
 }
 
-function mergeStrategicList(original: unknown[] | undefined, patch: unknown[], schema: FieldSchema | undefined): unknown[] {
+function mergeStrategicList(
+  original: unknown[] | undefined,
+  patch: unknown[],
+  schema: FieldSchema | undefined,
+): unknown[] {
   const strategy = listStrategy(schema);
   if (strategy.kind === 'replace') return patch.flatMap((item) => sanitizeItem(item, schema?.item));
 
@@ -636,7 +708,13 @@ function mergeStrategicList(original: unknown[] | undefined, patch: unknown[], s
     const merged: unknown[] = [];
     for (const item of [...base, ...patch]) if (!merged.includes(item)) merged.push(item);
     const inPatch = (item: unknown): boolean => patch.includes(item);
-    return normalizeOrder(merged.filter(inPatch), merged.filter((item) => !inPatch(item)), patch, base, keyOf);
+    return normalizeOrder(
+      merged.filter(inPatch),
+      merged.filter((item) => !inPatch(item)),
+      patch,
+      base,
+      keyOf,
+    );
   }
 
   const { key } = strategy;
@@ -675,7 +753,13 @@ function mergeStrategicList(original: unknown[] | undefined, patch: unknown[], s
   }
   const patchKeys = patchItems.map(keyOf);
   const inPatch = (item: unknown): boolean => patchKeys.includes(keyOf(item));
-  return normalizeOrder(merged.filter(inPatch), merged.filter((item) => !inPatch(item)), patchItems, base, keyOf);
+  return normalizeOrder(
+    merged.filter(inPatch),
+    merged.filter((item) => !inPatch(item)),
+    patchItems,
+    base,
+    keyOf,
+  );
 }
 
 /**
@@ -843,7 +927,11 @@ function keyElement(item: JsonRecord, list: AssociativeList, onMissing?: (field:
   return `k:${JSON.stringify(key)}`;
 }
 
-function elementFor(item: unknown, listSchema: FieldSchema | undefined, onMissing?: (field: string) => never): string {
+function elementFor(
+  item: unknown,
+  listSchema: FieldSchema | undefined,
+  onMissing?: (field: string) => never,
+): string {
   const list = listSchema?.list;
   if (list?.type === 'map' && isRecord(item)) return keyElement(item, list, onMissing);
   return `v:${JSON.stringify(item)}`;
@@ -856,7 +944,9 @@ function formatElement(element: string): string {
       return `.${body}`;
     case 'k:': {
       const key: unknown = JSON.parse(body);
-      const parts = isRecord(key) ? Object.entries(key).map(([field, value]) => `${field}=${JSON.stringify(value)}`) : [];
+      const parts = isRecord(key)
+        ? Object.entries(key).map(([field, value]) => `${field}=${JSON.stringify(value)}`)
+        : [];
       return `[${parts.join(',')}]`;
     }
     case 'v:':
@@ -889,7 +979,13 @@ function shapeOf(value: unknown, schema: FieldSchema | undefined): Shape {
  * values, empty maps and every item of an associative list or set. With `strict`, list items with a
  * missing key or a duplicate key are errors, as they are for a real apply.
  */
-function collectFields(value: unknown, schema: FieldSchema | undefined, path: FieldPath, out: FieldSet, strict: boolean): void {
+function collectFields(
+  value: unknown,
+  schema: FieldSchema | undefined,
+  path: FieldPath,
+  out: FieldSet,
+  strict: boolean,
+): void {
   const shape = shapeOf(value, schema);
   if ((shape === 'map' || shape === 'set') && isArray(value)) {
     const seen = new Set<string>();
@@ -906,7 +1002,8 @@ function collectFields(value: unknown, schema: FieldSchema | undefined, path: Fi
           : undefined,
       );
       if (seen.has(element)) {
-        if (strict) throw invalidPatch(`${formatPath(path)}: duplicate entries for key ${formatElement(element)}`);
+        if (strict)
+          throw invalidPatch(`${formatPath(path)}: duplicate entries for key ${formatElement(element)}`);
         continue;
       }
       seen.add(element);
@@ -923,7 +1020,13 @@ function collectFields(value: unknown, schema: FieldSchema | undefined, path: Fi
   if (path.length > 0) out.add(path);
 }
 
-function collectChildren(record: JsonRecord, schema: FieldSchema | undefined, path: FieldPath, out: FieldSet, strict: boolean): void {
+function collectChildren(
+  record: JsonRecord,
+  schema: FieldSchema | undefined,
+  path: FieldPath,
+  out: FieldSet,
+  strict: boolean,
+): void {
   for (const [key, child] of Object.entries(record)) {
     collectFields(child, fieldSchema(schema, key), [...path, `f:${key}`], out, strict);
   }
@@ -949,7 +1052,13 @@ interface Comparison {
  * What changed between two versions of an object: leaves added, modified or removed, and granular
  * nodes (maps, list items) added or removed as a whole, which is how an Update gains `.` entries.
  */
-function compareValues(lhs: unknown, rhs: unknown, schema: FieldSchema | undefined, path: FieldPath, out: Comparison): void {
+function compareValues(
+  lhs: unknown,
+  rhs: unknown,
+  schema: FieldSchema | undefined,
+  path: FieldPath,
+  out: Comparison,
+): void {
   const left = shapeOf(lhs, schema);
   const right = shapeOf(rhs, schema);
   if (left === 'absent' && right === 'absent') return;
@@ -988,10 +1097,19 @@ function compareValues(lhs: unknown, rhs: unknown, schema: FieldSchema | undefin
   }
 }
 
-function compareObjects(lhs: unknown, rhs: unknown, schema: FieldSchema, tracked: (path: FieldPath) => boolean): Comparison {
+function compareObjects(
+  lhs: unknown,
+  rhs: unknown,
+  schema: FieldSchema,
+  tracked: (path: FieldPath) => boolean,
+): Comparison {
   const raw: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
   compareValues(lhs, rhs, schema, [], raw);
-  return { added: raw.added.filter(tracked), modified: raw.modified.filter(tracked), removed: raw.removed.filter(tracked) };
+  return {
+    added: raw.added.filter(tracked),
+    modified: raw.modified.filter(tracked),
+    removed: raw.removed.filter(tracked),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1185,12 +1303,16 @@ export function serverSideApply(
   const config = cloneRecord(applied, 'the apply configuration');
   const apiVersion = own(config, 'apiVersion');
   const appliedKind = own(config, 'kind');
-  if (typeof apiVersion !== 'string' || apiVersion === '') throw invalidPatch('apiVersion must be set in the apply configuration');
-  if (typeof appliedKind !== 'string' || appliedKind === '') throw invalidPatch('kind must be set in the apply configuration');
+  if (typeof apiVersion !== 'string' || apiVersion === '')
+    throw invalidPatch('apiVersion must be set in the apply configuration');
+  if (typeof appliedKind !== 'string' || appliedKind === '')
+    throw invalidPatch('kind must be set in the apply configuration');
   const configMetadata = own(config, 'metadata');
-  if (configMetadata !== undefined && !isRecord(configMetadata)) throw invalidPatch('metadata must be an object');
+  if (configMetadata !== undefined && !isRecord(configMetadata))
+    throw invalidPatch('metadata must be an object');
   const requestedManaged = configMetadata === undefined ? undefined : own(configMetadata, 'managedFields');
-  if (requestedManaged !== undefined && requestedManaged !== null) throw invalidPatch('metadata.managedFields must be nil');
+  if (requestedManaged !== undefined && requestedManaged !== null)
+    throw invalidPatch('metadata.managedFields must be nil');
 
   const schema = schemaForKind(kind);
   const tracked = (path: FieldPath): boolean => isTracked(path, subresource);
@@ -1244,7 +1366,8 @@ export function serverSideApply(
   const conflicts: Array<{ readonly entry: ManagerEntry; readonly path: FieldPath }> = [];
   for (const entry of entries) {
     if (entry === applier) continue;
-    for (const path of [...entry.set.intersection(changed)].sort(comparePaths)) conflicts.push({ entry, path });
+    for (const path of [...entry.set.intersection(changed)].sort(comparePaths))
+      conflicts.push({ entry, path });
   }
   if (conflicts.length > 0 && !force) {
     const allowed = manager === 'kubectl' && live !== undefined ? lastAppliedFields(live, schema) : undefined;
@@ -1263,7 +1386,9 @@ export function serverSideApply(
   }
 
   entries = entries.map((entry) =>
-    entry === applier ? entry : { ...entry, set: entry.set.difference(changed).difference(comparison.removed) },
+    entry === applier
+      ? entry
+      : { ...entry, set: entry.set.difference(changed).difference(comparison.removed) },
   );
   if (previous === undefined || !deepEqual(live, merged)) applier.time = now;
   if (manager === 'kubectl') syncLastApplied(merged, applied);
@@ -1279,7 +1404,8 @@ function keepApplicableFields(config: JsonRecord, subresource: string | undefine
     }
     const metadata = own(config, 'metadata');
     if (isRecord(metadata)) {
-      for (const key of Object.keys(metadata)) if (key !== 'name' && key !== 'namespace') delete metadata[key];
+      for (const key of Object.keys(metadata))
+        if (key !== 'name' && key !== 'namespace') delete metadata[key];
     }
     return;
   }
@@ -1311,7 +1437,12 @@ function mergeApplied(live: unknown, config: unknown, schema: FieldSchema | unde
  * place, configured items follow the configuration's order, and new items go where the
  * configuration puts them (at the end when it lists nothing else).
  */
-function mergeAssociative(live: unknown[], config: unknown[], schema: FieldSchema | undefined, shape: 'map' | 'set'): unknown[] {
+function mergeAssociative(
+  live: unknown[],
+  config: unknown[],
+  schema: FieldSchema | undefined,
+  shape: 'map' | 'set',
+): unknown[] {
   const liveEntries = live.map((item) => ({ element: elementFor(item, schema), item }));
   const configEntries = config.map((item) => ({ element: elementFor(item, schema), item }));
   const firstByElement = (entries: Array<{ element: string; item: unknown }>): Map<string, unknown> => {
@@ -1321,7 +1452,9 @@ function mergeAssociative(live: unknown[], config: unknown[], schema: FieldSchem
   };
   const liveByElement = firstByElement(liveEntries);
   const configByElement = firstByElement(configEntries);
-  const shared = [...new Set(configEntries.map(({ element }) => element).filter((element) => liveByElement.has(element)))];
+  const shared = [
+    ...new Set(configEntries.map(({ element }) => element).filter((element) => liveByElement.has(element))),
+  ];
   const emitted = new Set<string>();
   const out: unknown[] = [];
   const emit = (element: string): void => {
@@ -1393,7 +1526,13 @@ function childSchemaOf(schema: FieldSchema | undefined, element: string): FieldS
  * Removes a field the applier no longer sets, then any map or list that removal emptied, unless
  * someone owns it or it is a Go value struct: the real server drops such containers as a whole.
  */
-function prunePath(node: unknown, schema: FieldSchema | undefined, path: FieldPath, depth: number, owned: FieldSet): void {
+function prunePath(
+  node: unknown,
+  schema: FieldSchema | undefined,
+  path: FieldPath,
+  depth: number,
+  owned: FieldSet,
+): void {
   const element = path[depth];
   if (element === undefined) return;
   if (depth === path.length - 1) {
@@ -1405,12 +1544,15 @@ function prunePath(node: unknown, schema: FieldSchema | undefined, path: FieldPa
   const childSchema = childSchemaOf(schema, element);
   prunePath(child, childSchema, path, depth + 1, owned);
   const empty = isArray(child) ? child.length === 0 : isRecord(child) && Object.keys(child).length === 0;
-  if (empty && !owned.has(path.slice(0, depth + 1)) && !childSchema?.embedded) removeChild(node, element, schema);
+  if (empty && !owned.has(path.slice(0, depth + 1)) && !childSchema?.embedded)
+    removeChild(node, element, schema);
 }
 
 function lastAppliedAnnotations(object: JsonRecord): JsonRecord | undefined {
   const annotations = own(metadataOf(object), 'annotations');
-  return isRecord(annotations) && typeof own(annotations, LAST_APPLIED_ANNOTATION) === 'string' ? annotations : undefined;
+  return isRecord(annotations) && typeof own(annotations, LAST_APPLIED_ANNOTATION) === 'string'
+    ? annotations
+    : undefined;
 }
 
 /** The fields kubectl's client-side apply recorded, which kubectl may take over without forcing. */
@@ -1488,7 +1630,10 @@ export function recordUpdateManager<T extends object>(
     tracked,
   );
   const changed = comparison.added.union(comparison.modified);
-  entries = entries.map((entry) => ({ ...entry, set: entry.set.difference(changed).difference(comparison.removed) }));
+  entries = entries.map((entry) => ({
+    ...entry,
+    set: entry.set.difference(changed).difference(comparison.removed),
+  }));
   if (changed.size > 0) {
     const apiVersion = own(result, 'apiVersion');
     const identity: ManagerIdentity = {
@@ -1498,7 +1643,11 @@ export function recordUpdateManager<T extends object>(
       subresource,
     };
     const previous = entries.find((entry) => sameManager(entry, identity));
-    const entry: ManagerEntry = { ...identity, time: now, set: previous ? previous.set.union(changed) : changed };
+    const entry: ManagerEntry = {
+      ...identity,
+      time: now,
+      set: previous ? previous.set.union(changed) : changed,
+    };
     entries = [...entries.filter((other) => other !== previous), entry];
   }
   writeManagedFields(result, entries);
@@ -1508,5 +1657,8 @@ export function recordUpdateManager<T extends object>(
 function isResetRequest(managedFields: unknown): boolean {
   if (!isArray(managedFields)) return false;
   const [first] = managedFields;
-  return managedFields.length === 0 || (managedFields.length === 1 && isRecord(first) && Object.keys(first).length === 0);
+  return (
+    managedFields.length === 0 ||
+    (managedFields.length === 1 && isRecord(first) && Object.keys(first).length === 0)
+  );
 }
