@@ -71,7 +71,10 @@ try {
     namespaces.map((name) => ({ path: '/api/v1/namespaces', body: JSON.stringify({ metadata: { name } }) })),
   );
   const requests = namespaces.flatMap((ns) =>
-    Array.from({ length: PODS_PER_NAMESPACE }, (_, i) => ({ path: `/api/v1/namespaces/${ns}/pods`, body: podBody(`pod-${i}`) })),
+    Array.from({ length: PODS_PER_NAMESPACE }, (_, i) => ({
+      path: `/api/v1/namespaces/${ns}/pods`,
+      body: podBody(`pod-${i}`),
+    })),
   );
   const base = await baseline(requests);
   global.gc?.();
@@ -82,22 +85,40 @@ try {
   // Let the scheduler and kubelets bring the pods up, then measure the settled footprint.
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const running = cluster.context.store.list(R.pod).filter((pod) => (pod.status as { phase?: string }).phase === 'Running').length;
+    const running = cluster.context.store
+      .list(R.pod)
+      .filter((pod) => (pod.status as { phase?: string }).phase === 'Running').length;
     if (running >= requests.length) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const after = process.memoryUsage();
   const rows = [
     ['requests', String(requests.length), String(requests.length), ''],
-    ['p50', ms(percentile(sim, 50)), ms(percentile(base, 50)), `${(percentile(sim, 50) / percentile(base, 50)).toFixed(2)}x`],
-    ['p99', ms(percentile(sim, 99)), ms(percentile(base, 99)), `${(percentile(sim, 99) / percentile(base, 99)).toFixed(2)}x`],
+    [
+      'p50',
+      ms(percentile(sim, 50)),
+      ms(percentile(base, 50)),
+      `${(percentile(sim, 50) / percentile(base, 50)).toFixed(2)}x`,
+    ],
+    [
+      'p99',
+      ms(percentile(sim, 99)),
+      ms(percentile(base, 99)),
+      `${(percentile(sim, 99) / percentile(base, 99)).toFixed(2)}x`,
+    ],
     ['max', ms(Math.max(...sim)), ms(Math.max(...base)), ''],
   ];
-  console.log(`bench:sim — ${NAMESPACES} namespaces × ${PODS_PER_NAMESPACE} pods, concurrent POSTs (Node ${process.versions.node})`);
+  console.log(
+    `bench:sim — ${NAMESPACES} namespaces × ${PODS_PER_NAMESPACE} pods, concurrent POSTs (Node ${process.versions.node})`,
+  );
   console.log('metric'.padEnd(10), 'sim API'.padEnd(14), 'bare http'.padEnd(14), 'ratio');
   for (const row of rows) console.log(row[0]?.padEnd(10), row[1]?.padEnd(14), row[2]?.padEnd(14), row[3]);
-  console.log(`wall time for the burst: ${ms(wallMs)} (${((requests.length / wallMs) * 1000).toFixed(0)} creates/s)`);
-  console.log(`memory: rss ${mib(before.rss)} → ${mib(after.rss)}, heap ${mib(before.heapUsed)} → ${mib(after.heapUsed)} with ${cluster.context.store.count(R.pod)} pods running`);
+  console.log(
+    `wall time for the burst: ${ms(wallMs)} (${((requests.length / wallMs) * 1000).toFixed(0)} creates/s)`,
+  );
+  console.log(
+    `memory: rss ${mib(before.rss)} → ${mib(after.rss)}, heap ${mib(before.heapUsed)} → ${mib(after.heapUsed)} with ${cluster.context.store.count(R.pod)} pods running`,
+  );
   console.log(`target p99 < 50 ms: ${percentile(sim, 99) < 50 ? 'met' : 'NOT met'}`);
 } finally {
   await cluster.stop();

@@ -19,7 +19,10 @@ export function positiveNumberOption(flag: string) {
   return (value: string): number => {
     const parsed = Number(value);
     if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0) {
-      throw new UsageError(`invalid ${flag} "${value}"`, { code: 'invalid-option', hint: 'give a number greater than 0' });
+      throw new UsageError(`invalid ${flag} "${value}"`, {
+        code: 'invalid-option',
+        hint: 'give a number greater than 0',
+      });
     }
     return parsed;
   };

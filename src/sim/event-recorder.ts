@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { KubeObject } from './api/kube-object.ts';
 import { RESOURCE_TYPES } from './api/resource-types.ts';
 import { kubeTime } from './store/object-store.ts';
@@ -19,6 +18,7 @@ export interface EventSource {
 export class EventRecorder {
   private readonly store: ObjectStore;
   private readonly seen = new Map<string, string>();
+  private lastNanos = 0n;
 
   constructor(store: ObjectStore) {
     this.store = store;
@@ -46,7 +46,12 @@ export class EventRecorder {
         return;
       }
     }
-    const name = `${involved.metadata.name ?? 'unknown'}.${randomBytes(8).toString('hex')}`;
+    // client-go names events <object>.<hex UnixNano>: names then sort in the order things happened,
+    // which is what `kubectl describe` shows among events of the same second.
+    let nanos = BigInt(Date.now()) * 1_000_000n;
+    if (nanos <= this.lastNanos) nanos = this.lastNanos + 1n;
+    this.lastNanos = nanos;
+    const name = `${involved.metadata.name ?? 'unknown'}.${nanos.toString(16)}`;
     this.seen.set(key, name);
     try {
       this.store.create(EVENTS, {

@@ -46,12 +46,19 @@ export class PodLogStore {
     const log = this.logs.get(this.key(namespace, pod, query.container));
     let lines = (query.previous ? log?.previous : log?.current) ?? [];
     if (query.tailLines !== undefined) lines = query.tailLines <= 0 ? [] : lines.slice(-query.tailLines);
-    let text = lines.map((entry) => (query.timestamps ? `${entry.at} ${entry.line}\n` : `${entry.line}\n`)).join('');
+    let text = lines
+      .map((entry) => (query.timestamps ? `${entry.at} ${entry.line}\n` : `${entry.line}\n`))
+      .join('');
     if (query.limitBytes !== undefined) text = Buffer.from(text).subarray(0, query.limitBytes).toString();
     return text;
   }
 
-  follow(namespace: string, pod: string, container: string, onLine: (line: string, at: string) => void): () => void {
+  follow(
+    namespace: string,
+    pod: string,
+    container: string,
+    onLine: (line: string, at: string) => void,
+  ): () => void {
     const key = this.key(namespace, pod, container);
     const set = this.followers.get(key) ?? new Set();
     set.add(onLine);

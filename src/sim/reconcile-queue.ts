@@ -15,7 +15,9 @@ export class ReconcileQueue {
     this.onError =
       onError ??
       ((key, error) =>
-        process.emitWarning(`reconcile ${key} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
+        process.emitWarning(
+          `reconcile ${key} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        ));
   }
 
   add(key: string): void {

@@ -40,7 +40,12 @@ export class SimClock {
 
   /** Runs `fn` after `simMs` simulated milliseconds. */
   after(simMs: number, fn: () => void): SimTimer {
-    const entry: Entry = { due: performance.now() + Math.max(0, simMs) * this.timeScale, seq: this.seq++, fn, cancelled: false };
+    const entry: Entry = {
+      due: performance.now() + Math.max(0, simMs) * this.timeScale,
+      seq: this.seq++,
+      fn,
+      cancelled: false,
+    };
     if (this.closed) return { cancel: () => undefined };
     // Binary insertion keeps the queue ordered by (due, seq).
     let low = 0;
@@ -93,7 +98,9 @@ export class SimClock {
         entry.fn();
       } catch (error) {
         // A failing simulated component must not stop the clock for all others.
-        process.emitWarning(`simulated cluster timer failed: ${error instanceof Error ? error.stack : String(error)}`);
+        process.emitWarning(
+          `simulated cluster timer failed: ${error instanceof Error ? error.stack : String(error)}`,
+        );
       }
     }
     this.arm();

@@ -89,7 +89,9 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
       kind: 'Config',
       clusters: [{ name: CONTEXT_NAME, cluster: { server: url, 'insecure-skip-tls-verify': true } }],
       users: [{ name: CONTEXT_NAME, user: { token: 'kubesoak-sim' } }],
-      contexts: [{ name: CONTEXT_NAME, context: { cluster: CONTEXT_NAME, user: CONTEXT_NAME, namespace: 'default' } }],
+      contexts: [
+        { name: CONTEXT_NAME, context: { cluster: CONTEXT_NAME, user: CONTEXT_NAME, namespace: 'default' } },
+      ],
       'current-context': CONTEXT_NAME,
       preferences: {},
     });

@@ -27,7 +27,10 @@ describe.runIf(tools.helm && tools.helm3 && tools.kubectl)('simulated cluster th
 
   async function expectOk(binary: string, args: string[]) {
     const result = await runTool(binary, args);
-    if (result.code !== 0) throw new Error(`${binary} ${args.join(' ')} exited ${result.code}:\n${result.stderr}\n${result.stdout}`);
+    if (result.code !== 0)
+      throw new Error(
+        `${binary} ${args.join(' ')} exited ${result.code}:\n${result.stderr}\n${result.stdout}`,
+      );
     return result;
   }
 
@@ -39,14 +42,33 @@ describe.runIf(tools.helm && tools.helm3 && tools.kubectl)('simulated cluster th
     const release = `rel${randomSuffix()}`;
 
     it('installs the fixture chart with --wait: Deployment, StatefulSet, Services, ConfigMap, Secret, ServiceAccount', async () => {
-      const result = await expectOk(helm(), ['install', release, chart, '-n', ns, '--create-namespace', '--wait', '--timeout', '120s', ...kc()]);
+      const result = await expectOk(helm(), [
+        'install',
+        release,
+        chart,
+        '-n',
+        ns,
+        '--create-namespace',
+        '--wait',
+        '--timeout',
+        '120s',
+        ...kc(),
+      ]);
       expect(result.stdout).toMatch(/STATUS: deployed/);
       const pods = cluster.context.store.list(R.pod, { namespace: ns });
       expect(pods.map((pod) => pod.metadata.name).sort()).toEqual(
-        expect.arrayContaining([`${release}-datastore-0`, expect.stringMatching(new RegExp(`^${release}-web-`))]),
+        expect.arrayContaining([
+          `${release}-datastore-0`,
+          expect.stringMatching(new RegExp(`^${release}-web-`)),
+        ]),
       );
       const deployment = cluster.context.store.get(R.deployment, ns, `${release}-web`);
-      expect(deployment?.status).toMatchObject({ readyReplicas: 2, availableReplicas: 2, updatedReplicas: 2, replicas: 2 });
+      expect(deployment?.status).toMatchObject({
+        readyReplicas: 2,
+        availableReplicas: 2,
+        updatedReplicas: 2,
+        replicas: 2,
+      });
     });
 
     it('lists the release and shows its status', async () => {
@@ -58,7 +80,16 @@ describe.runIf(tools.helm && tools.helm3 && tools.kubectl)('simulated cluster th
     });
 
     it('runs helm test --logs and prints what the test pod checked', async () => {
-      const result = await expectOk(helm(), ['test', release, '-n', ns, '--logs', '--timeout', '120s', ...kc()]);
+      const result = await expectOk(helm(), [
+        'test',
+        release,
+        '-n',
+        ns,
+        '--logs',
+        '--timeout',
+        '120s',
+        ...kc(),
+      ]);
       expect(result.stdout).toMatch(/Phase:\s+Succeeded/);
       expect(result.stdout).toMatch(/POD LOGS: .*test-connection/);
       expect(result.stdout).toMatch(/passed/i);
@@ -66,7 +97,11 @@ describe.runIf(tools.helm && tools.helm3 && tools.kubectl)('simulated cluster th
 
     it('uninstalls with --wait and leaves no release objects behind', async () => {
       await expectOk(helm(), ['uninstall', release, '-n', ns, '--wait', '--timeout', '120s', ...kc()]);
-      expect(cluster.context.store.list(R.secret, { namespace: ns }).filter((s) => s.metadata.labels?.owner === 'helm')).toEqual([]);
+      expect(
+        cluster.context.store
+          .list(R.secret, { namespace: ns })
+          .filter((s) => s.metadata.labels?.owner === 'helm'),
+      ).toEqual([]);
       expect(cluster.context.store.list(R.deployment, { namespace: ns })).toEqual([]);
       const list = await expectOk(helm(), ['list', '-n', ns, '-o', 'json', ...kc()]);
       expect(JSON.parse(list.stdout)).toEqual([]);
@@ -82,7 +117,15 @@ describe.runIf(tools.helm && tools.helm3 && tools.kubectl)('simulated cluster th
 
     it('waits for Ready pods by label', async () => {
       const result = await expectOk(kubectl, [
-        ...kc(), '-n', ns, 'wait', '--for=condition=Ready', 'pod', '-l', `app.kubernetes.io/instance=${release}`, '--timeout=90s',
+        ...kc(),
+        '-n',
+        ns,
+        'wait',
+        '--for=condition=Ready',
+        'pod',
+        '-l',
+        `app.kubernetes.io/instance=${release}`,
+        '--timeout=90s',
       ]);
       expect(result.stdout).toMatch(/condition met/);
     });
@@ -96,9 +139,21 @@ describe.runIf(tools.helm && tools.helm3 && tools.kubectl)('simulated cluster th
     });
 
     it('describe pod shows probes and events', async () => {
-      const result = await expectOk(kubectl, [...kc(), '-n', ns, 'describe', 'pod', '-l', 'app.kubernetes.io/component=web']);
-      expect(result.stdout).toMatch(/Liveness:\s+http-get http:\/\/:http\/healthz delay=10s timeout=1s period=10s #success=1 #failure=3/);
-      expect(result.stdout).toMatch(/Readiness:\s+http-get http:\/\/:http\/ready delay=2s timeout=1s period=5s/);
+      const result = await expectOk(kubectl, [
+        ...kc(),
+        '-n',
+        ns,
+        'describe',
+        'pod',
+        '-l',
+        'app.kubernetes.io/component=web',
+      ]);
+      expect(result.stdout).toMatch(
+        /Liveness:\s+http-get http:\/\/:http\/healthz delay=10s timeout=1s period=10s #success=1 #failure=3/,
+      );
+      expect(result.stdout).toMatch(
+        /Readiness:\s+http-get http:\/\/:http\/ready delay=2s timeout=1s period=5s/,
+      );
       expect(result.stdout).toMatch(/Init Containers:/);
       expect(result.stdout).toMatch(/Events:[\s\S]*Scheduled[\s\S]*Successfully assigned/);
       expect(result.stdout).toMatch(/Started/);
@@ -125,7 +180,9 @@ describe.runIf(tools.helm && tools.helm3 && tools.kubectl)('simulated cluster th
       const core = kubeConfig.makeApiClient(CoreV1Api);
       await core.createNamespace({ body: { metadata: { name: ns } } });
       const seen: string[] = [];
-      const informer = makeInformer(kubeConfig, `/api/v1/namespaces/${ns}/pods`, () => core.listNamespacedPod({ namespace: ns }));
+      const informer = makeInformer(kubeConfig, `/api/v1/namespaces/${ns}/pods`, () =>
+        core.listNamespacedPod({ namespace: ns }),
+      );
       const record = (event: string) => (pod: V1Pod) => {
         const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '-';
         seen.push(`${event}:${pod.metadata?.name}:${pod.status?.phase ?? '-'}:${ready}`);
@@ -144,7 +201,13 @@ describe.runIf(tools.helm && tools.helm3 && tools.kubectl)('simulated cluster th
         body: {
           metadata: { name: 'probe-pod' },
           spec: {
-            containers: [{ name: 'app', image: 'registry.example/app:1', readinessProbe: { tcpSocket: { port: 80 }, initialDelaySeconds: 5 } }],
+            containers: [
+              {
+                name: 'app',
+                image: 'registry.example/app:1',
+                readinessProbe: { tcpSocket: { port: 80 }, initialDelaySeconds: 5 },
+              },
+            ],
           },
         },
       });
@@ -156,7 +219,9 @@ describe.runIf(tools.helm && tools.helm3 && tools.kubectl)('simulated cluster th
       await core.deleteNamespacedPod({ namespace: ns, name: 'probe-pod' });
       await waitFor(() => seen.some((entry) => entry.startsWith('delete:probe-pod')));
       await informer.stop();
-      const phases = seen.filter((entry) => entry.includes('probe-pod')).map((entry) => entry.split(':').slice(2).join(':'));
+      const phases = seen
+        .filter((entry) => entry.includes('probe-pod'))
+        .map((entry) => entry.split(':').slice(2).join(':'));
       // Pending before Running; never Ready before Running; Ready=True only after the probe delay.
       const firstRunning = phases.findIndex((p) => p.startsWith('Running'));
       const firstReady = phases.indexOf('Running:True');

@@ -13,7 +13,11 @@ export interface RunResult {
 const helmHome = mkdtempSync(join(tmpdir(), 'kubesoak-helm-home-'));
 
 /** Runs a real binary with an argv array; never throws for a non-zero exit. */
-export function runTool(binary: string, args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function runTool(
+  binary: string,
+  args: readonly string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(
       binary,

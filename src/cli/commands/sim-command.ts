@@ -20,7 +20,12 @@ export function registerSimCommand(program: Command, io: CliIo): void {
     .description('run a simulated Kubernetes cluster that real helm, kubectl and client-node can use')
     .option('--port <n>', 'port to listen on (0: a free one)', integerOption('--port', 0, 65535), 0)
     .option('--nodes <n>', 'number of nodes', integerOption('--nodes', 1, 1000), 3)
-    .option('--time-scale <f>', 'real time per simulated time (0.01: a 30s delay takes 300ms)', positiveNumberOption('--time-scale'), 1)
+    .option(
+      '--time-scale <f>',
+      'real time per simulated time (0.01: a 30s delay takes 300ms)',
+      positiveNumberOption('--time-scale'),
+      1,
+    )
     .option('--seed <seed>', 'seed of every random draw', '1')
     .option('--kubeconfig-out <file>', 'write the kubeconfig here (default: a temp file)')
     .action(async (options: SimOptions, command: Command) => {
@@ -33,7 +38,9 @@ export function registerSimCommand(program: Command, io: CliIo): void {
         ...(options.kubeconfigOut ? { kubeconfigPath: options.kubeconfigOut } : {}),
       });
       if (json) {
-        io.stdout.write(`${JSON.stringify({ url: cluster.url, kubeconfig: cluster.kubeconfigPath, context: cluster.contextName })}\n`);
+        io.stdout.write(
+          `${JSON.stringify({ url: cluster.url, kubeconfig: cluster.kubeconfigPath, context: cluster.contextName })}\n`,
+        );
       } else {
         io.stdout.write(
           [

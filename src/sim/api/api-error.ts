@@ -82,14 +82,23 @@ export class ApiError extends Error {
     );
   }
 
-  static invalid(kind: string, name: string, causes: Array<{ field: string; message: string }>, group = ''): ApiError {
+  static invalid(
+    kind: string,
+    name: string,
+    causes: Array<{ field: string; message: string }>,
+    group = '',
+  ): ApiError {
     const qualifiedKind = group ? `${kind}.${group}` : kind;
     const text = causes.map((cause) => `${cause.field}: ${cause.message}`).join(', ');
     return new ApiError(422, StatusReason.Invalid, `${qualifiedKind} "${name}" is invalid: ${text}`, {
       name,
       group,
       kind,
-      causes: causes.map((cause) => ({ reason: 'FieldValueInvalid', message: cause.message, field: cause.field })),
+      causes: causes.map((cause) => ({
+        reason: 'FieldValueInvalid',
+        message: cause.message,
+        field: cause.field,
+      })),
     });
   }
 

@@ -9,15 +9,14 @@ import { kubeTime } from '../store/object-store.ts';
 import { parseFieldSelector, parseLabelSelector } from '../store/selectors.ts';
 import { ApiError, StatusReason } from './api-error.ts';
 import { ClusterIpAllocator, applyDefaults } from './defaulting.ts';
-import {
-  SIM_SERVER_VERSION,
-  apiGroup,
-  apiGroupList,
-  apiResourceList,
-  apiVersions,
-} from './discovery.ts';
+import { SIM_SERVER_VERSION, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
 import type { KubeObject } from './kube-object.ts';
-import { OPENAPI_V2_PROTOBUF_CONTENT_TYPE, openApiV2Protobuf, openApiV3Document, openApiV3Root } from './openapi.ts';
+import {
+  OPENAPI_V2_PROTOBUF_CONTENT_TYPE,
+  openApiV2Protobuf,
+  openApiV3Document,
+  openApiV3Root,
+} from './openapi.ts';
 import {
   ApplyConflictError,
   PatchError,
@@ -147,7 +146,10 @@ export class SimApiServer {
           } else {
             throw new ApiError(
               fault.code,
-              (fault.reason ?? (fault.code === 503 ? StatusReason.ServiceUnavailable : StatusReason.InternalError)) as StatusReason,
+              (fault.reason ??
+                (fault.code === 503
+                  ? StatusReason.ServiceUnavailable
+                  : StatusReason.InternalError)) as StatusReason,
               fault.message ?? 'simulated server error',
             );
           }
@@ -160,7 +162,10 @@ export class SimApiServer {
   }
 
   private verbOf(method: string, url: URL): string {
-    if (method === 'GET') return url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1' ? 'watch' : 'get';
+    if (method === 'GET')
+      return url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1'
+        ? 'watch'
+        : 'get';
     return method.toLowerCase();
   }
 
@@ -185,7 +190,10 @@ export class SimApiServer {
           // client-go decodes v2 only as protobuf; an empty but valid document lets kinds the
           // cluster does not serve fail with the real "no matches for kind" error.
           const body = openApiV2Protobuf();
-          rc.res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF_CONTENT_TYPE, 'Content-Length': body.byteLength });
+          rc.res.writeHead(200, {
+            'Content-Type': OPENAPI_V2_PROTOBUF_CONTENT_TYPE,
+            'Content-Length': body.byteLength,
+          });
           rc.res.end(body);
           return;
         }
@@ -197,8 +205,12 @@ export class SimApiServer {
         const [prefix, a, b] = gvPath.split('/');
         const group = prefix === 'api' ? '' : (a ?? '');
         const version = prefix === 'api' ? (a ?? '') : (b ?? '');
-        const doc = prefix === 'api' || prefix === 'apis' ? openApiV3Document(RESOURCE_TYPES, group, version) : undefined;
-        if (!doc) throw new ApiError(404, StatusReason.NotFound, `the server could not find the requested resource`);
+        const doc =
+          prefix === 'api' || prefix === 'apis'
+            ? openApiV3Document(RESOURCE_TYPES, group, version)
+            : undefined;
+        if (!doc)
+          throw new ApiError(404, StatusReason.NotFound, `the server could not find the requested resource`);
         // Like the real server: hashed URLs are immutable, so kubectl caches them across commands.
         if (url.searchParams.has('hash')) rc.res.setHeader('Cache-Control', 'public, immutable');
         return this.send(rc, 200, doc);
@@ -213,7 +225,8 @@ export class SimApiServer {
     const parsed = parseResourcePath(path, RESOURCE_TYPES);
     if (!parsed) throw notFoundPath();
     if (parsed.kind === 'group-version') {
-      const list = method === 'GET' ? apiResourceList(RESOURCE_TYPES, parsed.group, parsed.version) : undefined;
+      const list =
+        method === 'GET' ? apiResourceList(RESOURCE_TYPES, parsed.group, parsed.version) : undefined;
       if (!list) throw notFoundPath();
       return this.send(rc, 200, list);
     }
@@ -224,8 +237,10 @@ export class SimApiServer {
   private async serveResource(rc: RequestContext, path: ResourcePath): Promise<void> {
     const { method, url } = rc;
     const { resource, name, subresource } = path;
-    const watch = path.legacyWatch || url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
-    if (subresource !== undefined && !resource.subresources.includes(subresource as never)) throw notFoundPath();
+    const watch =
+      path.legacyWatch || url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+    if (subresource !== undefined && !resource.subresources.includes(subresource as never))
+      throw notFoundPath();
     if (method === 'GET') {
       if (subresource === 'log') return this.serveLog(rc, path);
       if (name === undefined || watch) {
@@ -238,15 +253,18 @@ export class SimApiServer {
     if (method === 'POST') {
       if (name !== undefined && subresource === 'eviction') return this.evict(rc, path);
       if (name !== undefined && subresource === 'binding') return this.bind(rc, path);
-      if (name !== undefined) throw ApiError.methodNotAllowed(`the server does not allow this method on the requested resource`);
+      if (name !== undefined)
+        throw ApiError.methodNotAllowed(`the server does not allow this method on the requested resource`);
       return this.create(rc, path);
     }
     if (method === 'PUT') {
-      if (name === undefined) throw ApiError.methodNotAllowed('the server does not allow this method on the requested resource');
+      if (name === undefined)
+        throw ApiError.methodNotAllowed('the server does not allow this method on the requested resource');
       return this.replace(rc, path);
     }
     if (method === 'PATCH') {
-      if (name === undefined) throw ApiError.methodNotAllowed('the server does not allow this method on the requested resource');
+      if (name === undefined)
+        throw ApiError.methodNotAllowed('the server does not allow this method on the requested resource');
       return this.patch(rc, path);
     }
     if (method === 'DELETE') {
@@ -345,7 +363,8 @@ export class SimApiServer {
         sink,
       );
     } catch (error) {
-      const status = error instanceof ApiError ? error : new ApiError(500, StatusReason.InternalError, String(error));
+      const status =
+        error instanceof ApiError ? error : new ApiError(500, StatusReason.InternalError, String(error));
       sink.send('ERROR', status.toStatus());
       close();
     }
@@ -356,7 +375,10 @@ export class SimApiServer {
     const namespace = path.namespace ?? 'default';
     const podName = path.name ?? '';
     const pod = this.ctx.store.mustGet(path.resource, namespace, podName);
-    const spec = pod.spec as { containers?: Array<{ name: string }>; initContainers?: Array<{ name: string }> };
+    const spec = pod.spec as {
+      containers?: Array<{ name: string }>;
+      initContainers?: Array<{ name: string }>;
+    };
     const containers = (spec.containers ?? []).map((c) => c.name);
     const inits = (spec.initContainers ?? []).map((c) => c.name);
     let container = url.searchParams.get('container') ?? undefined;
@@ -378,9 +400,10 @@ export class SimApiServer {
       containerStatuses?: Array<{ name: string; state?: { waiting?: { reason?: string } } }>;
       initContainerStatuses?: Array<{ name: string; state?: { waiting?: { reason?: string } } }>;
     };
-    const containerStatus = [...(status?.containerStatuses ?? []), ...(status?.initContainerStatuses ?? [])].find(
-      (s) => s.name === name,
-    );
+    const containerStatus = [
+      ...(status?.containerStatuses ?? []),
+      ...(status?.initContainerStatuses ?? []),
+    ].find((s) => s.name === name);
     if (previous && !this.ctx.logs.has(namespace, podName, name, true)) {
       throw ApiError.badRequest(`previous terminated container "${name}" in pod "${podName}" not found`);
     }
@@ -411,11 +434,17 @@ export class SimApiServer {
       res.write(timestamps ? `${at} ${line}\n` : `${line}\n`);
     });
     const unsubscribe = this.ctx.store.subscribe((event) => {
-      if (event.resource !== R.pod || event.object.metadata.name !== podName || event.object.metadata.namespace !== namespace) {
+      if (
+        event.resource !== R.pod ||
+        event.object.metadata.name !== podName ||
+        event.object.metadata.namespace !== namespace
+      ) {
         return;
       }
       const statuses = (event.object.status as typeof status | undefined)?.containerStatuses ?? [];
-      const terminated = statuses.find((s) => s.name === name && (s.state as { terminated?: unknown } | undefined)?.terminated);
+      const terminated = statuses.find(
+        (s) => s.name === name && (s.state as { terminated?: unknown } | undefined)?.terminated,
+      );
       if (event.type === 'DELETED' || terminated) end();
     });
     let ended = false;
@@ -435,15 +464,22 @@ export class SimApiServer {
     const { resource } = path;
     const body = await this.readObject(rc);
     if (body.kind && body.kind !== resource.kind) {
-      throw ApiError.badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${apiVersionOf(resource)})`);
+      throw ApiError.badRequest(
+        `the API version in the data (${body.apiVersion}) does not match the expected API version (${apiVersionOf(resource)})`,
+      );
     }
-    const object: KubeObject = { ...body, apiVersion: apiVersionOf(resource), kind: resource.kind, metadata: { ...body.metadata } };
+    const object: KubeObject = {
+      ...body,
+      apiVersion: apiVersionOf(resource),
+      kind: resource.kind,
+      metadata: { ...body.metadata },
+    };
     this.placeInNamespace(object, path);
     this.admitCreate(resource, object);
     applyDefaults(resource, object, this.ips);
     validateObject(resource, object);
     const manager = rc.url.searchParams.get('fieldManager') ?? userAgentManager(rc.req);
-    const managed = recordUpdateManager(undefined, object, manager, kubeTime()) as KubeObject;
+    const managed = recordUpdateManager(undefined, object, manager, kubeTime());
     if (isDryRun(rc.url)) return this.sendObject(rc, 201, resource, managed);
     const created = this.ctx.store.create(resource, managed);
     this.sendObject(rc, 201, resource, created);
@@ -453,25 +489,43 @@ export class SimApiServer {
     const { resource, name } = path;
     const body = await this.readObject(rc);
     if (body.metadata?.name && body.metadata.name !== name) {
-      throw ApiError.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+      throw ApiError.badRequest(
+        `the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`,
+      );
     }
-    const object: KubeObject = { ...body, apiVersion: apiVersionOf(resource), kind: resource.kind, metadata: { ...body.metadata, name } };
+    const object: KubeObject = {
+      ...body,
+      apiVersion: apiVersionOf(resource),
+      kind: resource.kind,
+      metadata: { ...body.metadata, name },
+    };
     this.placeInNamespace(object, path);
     const current = this.ctx.store.get(resource, path.namespace, name ?? '');
     if (!current) throw ApiError.notFound(resource.plural, name ?? '', resource.group);
     if (path.subresource === 'status') {
       if (isDryRun(rc.url)) return this.sendObject(rc, 200, resource, { ...current, status: object.status });
-      return this.sendObject(rc, 200, resource, this.ctx.store.update(resource, object, { subresource: 'status' }));
+      return this.sendObject(
+        rc,
+        200,
+        resource,
+        this.ctx.store.update(resource, object, { subresource: 'status' }),
+      );
     }
     if (path.subresource === 'finalize' && resource.kind === 'Namespace') {
-      const next = { ...current, spec: { ...current.spec, finalizers: (object.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] } };
+      const next = {
+        ...current,
+        spec: {
+          ...current.spec,
+          finalizers: (object.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [],
+        },
+      };
       return this.sendObject(rc, 200, resource, this.ctx.store.update(resource, next));
     }
     applyDefaults(resource, object, this.ips);
     if (resource.kind === 'Service') keepClusterIp(current, object);
     validateObject(resource, object);
     const manager = rc.url.searchParams.get('fieldManager') ?? userAgentManager(rc.req);
-    const managed = recordUpdateManager(current, object, manager, kubeTime()) as KubeObject;
+    const managed = recordUpdateManager(current, object, manager, kubeTime());
     if (isDryRun(rc.url)) return this.sendObject(rc, 200, resource, managed);
     this.sendObject(rc, 200, resource, this.ctx.store.update(resource, managed));
   }
@@ -484,16 +538,25 @@ export class SimApiServer {
     const now = kubeTime();
     if (contentType === 'application/apply-patch+yaml' || contentType === 'application/apply-patch+cbor') {
       const applied = parseYamlOrJson(raw) as KubeObject;
-      if (!applied || typeof applied !== 'object') throw ApiError.badRequest('the body of the apply patch is not an object');
+      if (!applied || typeof applied !== 'object')
+        throw ApiError.badRequest('the body of the apply patch is not an object');
       const manager = rc.url.searchParams.get('fieldManager');
       if (!manager) {
-        throw new ApiError(422, StatusReason.Invalid, 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+        throw new ApiError(
+          422,
+          StatusReason.Invalid,
+          'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+        );
       }
       if (!current && path.subresource) throw ApiError.notFound(resource.plural, name ?? '', resource.group);
       const force = rc.url.searchParams.get('force') === 'true';
       const appliedObject: KubeObject = {
         ...applied,
-        metadata: { ...applied.metadata, name, ...(resource.namespaced ? { namespace: path.namespace } : {}) },
+        metadata: {
+          ...applied.metadata,
+          name,
+          ...(resource.namespaced ? { namespace: path.namespace } : {}),
+        },
       };
       let result: { object: Record<string, unknown>; created: boolean };
       try {
@@ -515,35 +578,57 @@ export class SimApiServer {
       validateObject(resource, object);
       object.metadata.resourceVersion = current.metadata.resourceVersion;
       if (isDryRun(rc.url)) return this.sendObject(rc, 200, resource, object);
-      return this.sendObject(rc, 200, resource, this.ctx.store.update(resource, object, path.subresource === 'status' ? { subresource: 'status' } : {}));
+      return this.sendObject(
+        rc,
+        200,
+        resource,
+        this.ctx.store.update(
+          resource,
+          object,
+          path.subresource === 'status' ? { subresource: 'status' } : {},
+        ),
+      );
     }
     if (!current) throw ApiError.notFound(resource.plural, name ?? '', resource.group);
     let patched: Record<string, unknown>;
     try {
       const patch = JSON.parse(raw.toString('utf8') || 'null') as unknown;
-      if (contentType === 'application/json-patch+json') patched = applyJsonPatch(current, patch as never);
-      else if (contentType === 'application/merge-patch+json') patched = applyMergePatch(current, patch as never);
+      if (contentType === 'application/json-patch+json') patched = applyJsonPatch(current, patch);
+      else if (contentType === 'application/merge-patch+json') patched = applyMergePatch(current, patch);
       else if (contentType === 'application/strategic-merge-patch+json') {
-        patched = applyStrategicMergePatch(current, patch as never, resource.kind);
+        patched = applyStrategicMergePatch(current, patch, resource.kind);
       } else {
-        throw new ApiError(415, StatusReason.UnsupportedMediaType, `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+        throw new ApiError(
+          415,
+          StatusReason.UnsupportedMediaType,
+          `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+        );
       }
     } catch (error) {
       if (error instanceof SyntaxError) throw ApiError.badRequest(`error decoding patch: ${error.message}`);
       throw translatePatchError(error, resource, name ?? '');
     }
     const object = patched as KubeObject;
-    object.metadata = { ...object.metadata, name, resourceVersion: (object.metadata?.resourceVersion as string | undefined) ?? current.metadata.resourceVersion };
+    object.metadata = {
+      ...object.metadata,
+      name,
+      resourceVersion: object.metadata?.resourceVersion ?? current.metadata.resourceVersion,
+    };
     this.placeInNamespace(object, path);
     if (path.subresource === 'status') {
       if (isDryRun(rc.url)) return this.sendObject(rc, 200, resource, object);
-      return this.sendObject(rc, 200, resource, this.ctx.store.update(resource, object, { subresource: 'status' }));
+      return this.sendObject(
+        rc,
+        200,
+        resource,
+        this.ctx.store.update(resource, object, { subresource: 'status' }),
+      );
     }
     applyDefaults(resource, object, this.ips);
     if (resource.kind === 'Service') keepClusterIp(current, object);
     validateObject(resource, object);
     const manager = rc.url.searchParams.get('fieldManager') ?? userAgentManager(rc.req);
-    const managed = recordUpdateManager(current, object, manager, now) as KubeObject;
+    const managed = recordUpdateManager(current, object, manager, now);
     if (isDryRun(rc.url)) return this.sendObject(rc, 200, resource, managed);
     this.sendObject(rc, 200, resource, this.ctx.store.update(resource, managed));
   }
@@ -560,7 +645,10 @@ export class SimApiServer {
     const deleted: KubeObject[] = [];
     for (const item of items) {
       try {
-        deleted.push(this.ctx.store.delete(path.resource, item.metadata.namespace, item.metadata.name ?? '', options).object);
+        deleted.push(
+          this.ctx.store.delete(path.resource, item.metadata.namespace, item.metadata.name ?? '', options)
+            .object,
+        );
       } catch (error) {
         if (!(error instanceof ApiError && error.code === 404)) throw error;
       }
@@ -583,7 +671,9 @@ export class SimApiServer {
     const orphan = params.get('orphanDependents') ?? body.orphanDependents;
     return {
       gracePeriodSeconds: grace === undefined || grace === null ? undefined : Number(grace),
-      propagationPolicy: (policy as DeleteOptions['propagationPolicy']) ?? (orphan === true || orphan === 'true' ? 'Orphan' : undefined),
+      propagationPolicy:
+        (policy as DeleteOptions['propagationPolicy']) ??
+        (orphan === true || orphan === 'true' ? 'Orphan' : undefined),
       preconditions: body.preconditions as DeleteOptions['preconditions'],
     };
   }
@@ -613,8 +703,16 @@ export class SimApiServer {
     const namespace = object.metadata.namespace ?? '';
     const ns = this.ctx.store.get(R.namespace, undefined, namespace);
     if (!ns) throw ApiError.notFound('namespaces', namespace);
-    if (ns.metadata.deletionTimestamp || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating') {
-      throw ApiError.namespaceTerminating(resource.plural, object.metadata.name ?? object.metadata.generateName ?? '', namespace, resource.group);
+    if (
+      ns.metadata.deletionTimestamp ||
+      (ns.status as { phase?: string } | undefined)?.phase === 'Terminating'
+    ) {
+      throw ApiError.namespaceTerminating(
+        resource.plural,
+        object.metadata.name ?? object.metadata.generateName ?? '',
+        namespace,
+        resource.group,
+      );
     }
   }
 
@@ -625,7 +723,9 @@ export class SimApiServer {
     }
     const namespace = path.namespace ?? 'default';
     if (object.metadata.namespace && object.metadata.namespace !== namespace) {
-      throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      throw ApiError.badRequest(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
     }
     object.metadata.namespace = namespace;
   }
@@ -634,7 +734,7 @@ export class SimApiServer {
     const raw = await readBody(rc.req);
     const decoded = this.decodeBody(rc, raw);
     if (!decoded || typeof decoded !== 'object' || Array.isArray(decoded)) {
-      throw ApiError.badRequest('Object \'Kind\' is missing in request body');
+      throw ApiError.badRequest("Object 'Kind' is missing in request body");
     }
     const object = decoded as KubeObject;
     object.metadata = { ...(object.metadata ?? {}) };
@@ -645,13 +745,20 @@ export class SimApiServer {
     const contentType = (rc.req.headers['content-type'] ?? JSON_TYPE).split(';')[0]?.trim() ?? JSON_TYPE;
     try {
       if (contentType === 'application/vnd.kubernetes.protobuf') return decodeKubernetesProtobuf(raw);
-      if (contentType === 'application/yaml' || contentType.endsWith('+yaml')) return parseYaml(raw.toString('utf8')) as unknown;
+      if (contentType === 'application/yaml' || contentType.endsWith('+yaml'))
+        return parseYaml(raw.toString('utf8')) as unknown;
       return JSON.parse(raw.toString('utf8')) as unknown;
     } catch (error) {
       if (error instanceof ProtobufDecodeError) {
-        throw new ApiError(415, StatusReason.UnsupportedMediaType, `the body of the request was in an unknown format: ${error.message}`);
+        throw new ApiError(
+          415,
+          StatusReason.UnsupportedMediaType,
+          `the body of the request was in an unknown format: ${error.message}`,
+        );
       }
-      throw ApiError.badRequest(`error decoding request body: ${error instanceof Error ? error.message : String(error)}`);
+      throw ApiError.badRequest(
+        `error decoding request body: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 
@@ -685,8 +792,13 @@ export class SimApiServer {
     const apiError =
       error instanceof ApiError
         ? error
-        : new ApiError(500, StatusReason.InternalError, `Internal error occurred: ${error instanceof Error ? error.message : String(error)}`);
-    if (!(error instanceof ApiError)) process.emitWarning(`sim api: ${error instanceof Error ? error.stack : String(error)}`);
+        : new ApiError(
+            500,
+            StatusReason.InternalError,
+            `Internal error occurred: ${error instanceof Error ? error.message : String(error)}`,
+          );
+    if (!(error instanceof ApiError))
+      process.emitWarning(`sim api: ${error instanceof Error ? error.stack : String(error)}`);
     if (rc.res.headersSent) {
       rc.res.end();
       return;
@@ -719,11 +831,19 @@ function keepClusterIp(current: KubeObject, next: KubeObject): void {
 
 function translatePatchError(error: unknown, resource: ResourceType, name: string): unknown {
   if (error instanceof ApplyConflictError) {
-    return new ApiError(409, StatusReason.Conflict, error.message, { name, group: resource.group, kind: resource.plural });
+    return new ApiError(409, StatusReason.Conflict, error.message, {
+      name,
+      group: resource.group,
+      kind: resource.plural,
+    });
   }
   if (error instanceof PatchError) {
     if (error.code === 'conflict') return ApiError.conflict(resource.plural, name, resource.group);
-    return new ApiError(422, StatusReason.Invalid, error.message, { name, group: resource.group, kind: resource.kind });
+    return new ApiError(422, StatusReason.Invalid, error.message, {
+      name,
+      group: resource.group,
+      kind: resource.kind,
+    });
   }
   return error;
 }
@@ -736,7 +856,9 @@ function parseYamlOrJson(raw: Buffer): unknown {
     try {
       return parseYaml(text) as unknown;
     } catch (error) {
-      throw ApiError.badRequest(`error decoding YAML: ${error instanceof Error ? error.message : String(error)}`);
+      throw ApiError.badRequest(
+        `error decoding YAML: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 }

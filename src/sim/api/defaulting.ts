@@ -1,4 +1,7 @@
 import { defaultPodSpec } from '../controllers/pod-defaults.ts';
+import { podQosClass } from '../controllers/pod-qos.ts';
+import { defaultPvcSpec } from '../controllers/pvc-defaults.ts';
+import type { PodSpec } from '../controllers/workload-types.ts';
 import type { KubeObject } from './kube-object.ts';
 import type { ResourceType } from './resource-types.ts';
 
@@ -18,7 +21,11 @@ export class ClusterIpAllocator {
  * API defaulting applied on create (and on the object an update stores), so that what clients read
  * back — and `kubectl describe` shows — has the values a real API server fills in.
  */
-export function applyDefaults(resource: ResourceType, object: KubeObject, ips: ClusterIpAllocator): KubeObject {
+export function applyDefaults(
+  resource: ResourceType,
+  object: KubeObject,
+  ips: ClusterIpAllocator,
+): KubeObject {
   const spec = (object.spec ??= {}) as Obj;
   switch (resource.kind) {
     case 'Namespace': {
@@ -30,7 +37,7 @@ export function applyDefaults(resource: ResourceType, object: KubeObject, ips: C
     }
     case 'Pod':
       object.spec = defaultPodSpec(spec);
-      object.status = { phase: 'Pending', qosClass: qosClass(object.spec), ...object.status };
+      object.status = { phase: 'Pending', qosClass: podQosClass(object.spec), ...object.status };
       break;
     case 'Deployment':
       spec.replicas ??= 1;
@@ -99,8 +106,7 @@ export function applyDefaults(resource: ResourceType, object: KubeObject, ips: C
       break;
     }
     case 'PersistentVolumeClaim':
-      spec.volumeMode ??= 'Filesystem';
-      spec.storageClassName ??= 'standard';
+      object.spec = defaultPvcSpec(spec);
       object.status ??= { phase: 'Pending' };
       break;
     case 'Secret': {
@@ -108,7 +114,8 @@ export function applyDefaults(resource: ResourceType, object: KubeObject, ips: C
       const stringData = object.stringData as Record<string, string> | undefined;
       if (stringData) {
         const data = { ...(object.data as Record<string, string> | undefined) };
-        for (const [key, value] of Object.entries(stringData)) data[key] = Buffer.from(value).toString('base64');
+        for (const [key, value] of Object.entries(stringData))
+          data[key] = Buffer.from(value).toString('base64');
         object.data = data;
         delete object.stringData;
       }
@@ -118,7 +125,8 @@ export function applyDefaults(resource: ResourceType, object: KubeObject, ips: C
     default:
       break;
   }
-  if (object.spec && Object.keys(object.spec).length === 0 && !KINDS_WITH_SPEC.has(resource.kind)) delete object.spec;
+  if (object.spec && Object.keys(object.spec).length === 0 && !KINDS_WITH_SPEC.has(resource.kind))
+    delete object.spec;
   return object;
 }
 
@@ -145,24 +153,5 @@ const KINDS_WITH_SPEC = new Set([
 function defaultTemplate(spec: Obj): void {
   const template = (spec.template ??= {}) as Obj;
   template.metadata ??= {};
-  template.spec = defaultPodSpec((template.spec ?? {}) as Obj);
-}
-
-function qosClass(spec: Obj): string {
-  const containers = [...((spec.containers as Obj[] | undefined) ?? []), ...((spec.initContainers as Obj[] | undefined) ?? [])];
-  let anySet = false;
-  let guaranteed = containers.length > 0;
-  for (const container of containers) {
-    const resources = (container.resources ?? {}) as { requests?: Obj; limits?: Obj };
-    const requests = resources.requests ?? {};
-    const limits = resources.limits ?? {};
-    if (Object.keys(requests).length > 0 || Object.keys(limits).length > 0) anySet = true;
-    for (const name of ['cpu', 'memory']) {
-      const limit = limits[name];
-      const request = requests[name] ?? limit;
-      if (limit === undefined || String(request) !== String(limit)) guaranteed = false;
-    }
-  }
-  if (!anySet) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
+  template.spec = defaultPodSpec((template.spec ?? {}) as PodSpec, { template: true });
 }

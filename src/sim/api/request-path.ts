@@ -21,7 +21,10 @@ export type ParsedPath =
  * API resource path at all (the caller then tries discovery, OpenAPI and health endpoints).
  */
 export function parseResourcePath(pathname: string, types: readonly ResourceType[]): ParsedPath | undefined {
-  const segments = pathname.split('/').filter((segment) => segment !== '').map(decodeURIComponent);
+  const segments = pathname
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map(decodeURIComponent);
   let group: string;
   let version: string;
   let rest: string[];
@@ -49,10 +52,12 @@ export function parseResourcePath(pathname: string, types: readonly ResourceType
     rest = rest.slice(2);
   }
   const [plural, name, subresource, ...extra] = rest;
-  if (!plural || extra.length > 0) return { kind: 'unknown-resource', group, version, plural: rest.join('/') };
+  if (!plural || extra.length > 0)
+    return { kind: 'unknown-resource', group, version, plural: rest.join('/') };
   const resource = typeForPath(group, version, plural);
   if (!resource || !types.includes(resource)) return { kind: 'unknown-resource', group, version, plural };
-  if (namespace !== undefined && !resource.namespaced) return { kind: 'unknown-resource', group, version, plural };
+  if (namespace !== undefined && !resource.namespaced)
+    return { kind: 'unknown-resource', group, version, plural };
   return { kind: 'resource', path: { resource, namespace, name, subresource, legacyWatch } };
 }
 

@@ -39,13 +39,20 @@ const ALL = ['all'];
 
 /** Every kind the simulated cluster serves. Anything else answers 404 as a real server does. */
 export const RESOURCE_TYPES: readonly ResourceType[] = Object.freeze([
-  rt('', 'v1', 'Namespace', 'namespaces', false, { shortNames: ['ns'], subresources: ['status', 'finalize'] }),
+  rt('', 'v1', 'Namespace', 'namespaces', false, {
+    shortNames: ['ns'],
+    subresources: ['status', 'finalize'],
+  }),
   rt('', 'v1', 'Pod', 'pods', true, {
     shortNames: ['po'],
     categories: ALL,
     subresources: ['status', 'log', 'binding', 'eviction'],
   }),
-  rt('', 'v1', 'Service', 'services', true, { shortNames: ['svc'], categories: ALL, subresources: ['status'] }),
+  rt('', 'v1', 'Service', 'services', true, {
+    shortNames: ['svc'],
+    categories: ALL,
+    subresources: ['status'],
+  }),
   rt('', 'v1', 'Endpoints', 'endpoints', true, { shortNames: ['ep'] }),
   rt('', 'v1', 'ConfigMap', 'configmaps', true, { shortNames: ['cm'] }),
   rt('', 'v1', 'Secret', 'secrets', true),
@@ -73,10 +80,21 @@ export const RESOURCE_TYPES: readonly ResourceType[] = Object.freeze([
     categories: ALL,
     subresources: ['status', 'scale'],
   }),
-  rt('apps', 'v1', 'DaemonSet', 'daemonsets', true, { shortNames: ['ds'], categories: ALL, subresources: ['status'] }),
+  rt('apps', 'v1', 'DaemonSet', 'daemonsets', true, {
+    shortNames: ['ds'],
+    categories: ALL,
+    subresources: ['status'],
+  }),
   rt('batch', 'v1', 'Job', 'jobs', true, { categories: ALL, subresources: ['status'] }),
-  rt('batch', 'v1', 'CronJob', 'cronjobs', true, { shortNames: ['cj'], categories: ALL, subresources: ['status'] }),
-  rt('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, { shortNames: ['ing'], subresources: ['status'] }),
+  rt('batch', 'v1', 'CronJob', 'cronjobs', true, {
+    shortNames: ['cj'],
+    categories: ALL,
+    subresources: ['status'],
+  }),
+  rt('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, {
+    shortNames: ['ing'],
+    subresources: ['status'],
+  }),
   rt('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', true, { shortNames: ['netpol'] }),
   rt('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, {
     shortNames: ['pdb'],
@@ -104,5 +122,7 @@ export function typeForKind(apiVersion: string, kind: string): ResourceType | un
 
 /** Finds a type by group, version and plural (as in a URL path). */
 export function typeForPath(group: string, version: string, plural: string): ResourceType | undefined {
-  return RESOURCE_TYPES.find((type) => type.group === group && type.version === version && type.plural === plural);
+  return RESOURCE_TYPES.find(
+    (type) => type.group === group && type.version === version && type.plural === plural,
+  );
 }

@@ -11,7 +11,8 @@ export function goDuration(ms: number): string {
   const secondsMs = totalMs % 60_000;
   const whole = Math.floor(secondsMs / 1000);
   const fraction = secondsMs % 1000;
-  const seconds = fraction === 0 ? String(whole) : `${whole}.${String(fraction).padStart(3, '0').replace(/0+$/, '')}`;
+  const seconds =
+    fraction === 0 ? String(whole) : `${whole}.${String(fraction).padStart(3, '0').replace(/0+$/, '')}`;
   if (hours > 0) return `${hours}h${minutes}m${seconds}s`;
   if (minutes > 0) return `${minutes}m${seconds}s`;
   return `${seconds}s`;

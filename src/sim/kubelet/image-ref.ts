@@ -64,7 +64,9 @@ export function parseImageRef(spec: string): ImageRef {
     repository = `docker.io/library/${rest}`;
   }
   if (!tag && !digest) tag = 'latest';
-  const normalized = digest ? `${repository}${tag ? `:${tag}` : ''}@${digest}` : `${repository}:${tag ?? 'latest'}`;
+  const normalized = digest
+    ? `${repository}${tag ? `:${tag}` : ''}@${digest}`
+    : `${repository}:${tag ?? 'latest'}`;
   const hash = createHash('sha256').update(normalized).digest('hex');
   const repoDigest = digest ?? `sha256:${hash}`;
   const known = KNOWN_SIZES.find(([pattern]) => pattern.test(repository));

@@ -193,12 +193,12 @@ export interface NodeCondition {
 
 /** The spec of a stored pod, typed loosely. */
 export function podSpecOf(pod: { spec?: Record<string, unknown> | undefined }): PodSpec {
-  return (pod.spec ?? {}) as PodSpec;
+  return pod.spec ?? {};
 }
 
 /** The status of a stored pod, typed loosely. */
 export function podStatusOf(pod: { status?: Record<string, unknown> | undefined }): PodStatus {
-  return (pod.status ?? {}) as PodStatus;
+  return pod.status ?? {};
 }
 
 /** An init container with restartPolicy Always is a sidecar: it keeps running next to the app. */

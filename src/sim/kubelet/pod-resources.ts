@@ -58,7 +58,8 @@ function maxInto(into: Resources, other: Resources): void {
   into.milliCPU = Math.max(into.milliCPU, other.milliCPU);
   into.memory = Math.max(into.memory, other.memory);
   into.ephemeralStorage = Math.max(into.ephemeralStorage, other.ephemeralStorage);
-  for (const [name, value] of other.scalar) into.scalar.set(name, Math.max(into.scalar.get(name) ?? 0, value));
+  for (const [name, value] of other.scalar)
+    into.scalar.set(name, Math.max(into.scalar.get(name) ?? 0, value));
 }
 
 function copy(resources: Resources): Resources {
@@ -102,7 +103,12 @@ export function podRequests(spec: PodSpec, nonZero = false): Resources {
 
 /** True when the pod requests nothing the NodeResourcesFit filter checks beyond a pod slot. */
 export function requestsNothing(resources: Resources): boolean {
-  return resources.milliCPU === 0 && resources.memory === 0 && resources.ephemeralStorage === 0 && resources.scalar.size === 0;
+  return (
+    resources.milliCPU === 0 &&
+    resources.memory === 0 &&
+    resources.ephemeralStorage === 0 &&
+    resources.scalar.size === 0
+  );
 }
 
 /**
@@ -122,7 +128,9 @@ export function qosClass(spec: PodSpec): 'Guaranteed' | 'Burstable' | 'BestEffor
       if (parseQuantity(request) !== 0 || parseQuantity(limit) !== 0) any = true;
       if (limit === undefined || request === undefined) {
         guaranteed = false;
-      } else if (name === 'cpu' ? cpuMillis(request) !== cpuMillis(limit) : wholeUnits(request) !== wholeUnits(limit)) {
+      } else if (
+        name === 'cpu' ? cpuMillis(request) !== cpuMillis(limit) : wholeUnits(request) !== wholeUnits(limit)
+      ) {
         guaranteed = false;
       }
     }

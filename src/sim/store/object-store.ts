@@ -137,16 +137,24 @@ export class ObjectStore {
     object.kind = resource.kind;
     const meta = (object.metadata ??= {});
     if (resource.namespaced) {
-      if (!meta.namespace) throw ApiError.badRequest('the namespace of the object does not match the namespace on the request');
+      if (!meta.namespace)
+        throw ApiError.badRequest('the namespace of the object does not match the namespace on the request');
     } else {
       delete meta.namespace;
     }
-    if (!meta.name && meta.generateName) meta.name = this.generateName(resource, meta.namespace, meta.generateName);
+    if (!meta.name && meta.generateName)
+      meta.name = this.generateName(resource, meta.namespace, meta.generateName);
     if (!meta.name) {
-      throw ApiError.invalid(resource.kind, '', [{ field: 'metadata.name', message: 'Required value: name or generateName is required' }], resource.group);
+      throw ApiError.invalid(
+        resource.kind,
+        '',
+        [{ field: 'metadata.name', message: 'Required value: name or generateName is required' }],
+        resource.group,
+      );
     }
     const key = keyOf(meta.namespace, meta.name);
-    if (this.bucket(resource).has(key)) throw ApiError.alreadyExists(resource.plural, meta.name, resource.group);
+    if (this.bucket(resource).has(key))
+      throw ApiError.alreadyExists(resource.plural, meta.name, resource.group);
     meta.uid = randomUUID();
     meta.creationTimestamp = kubeTime();
     meta.generation = 1;
@@ -203,7 +211,11 @@ export class ObjectStore {
     }
     if (JSON.stringify(stripVersion(next)) === JSON.stringify(stripVersion(current))) return clone(current);
     next.metadata.resourceVersion = this.nextRevision();
-    if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !isGracefulPod(resource, next)) {
+    if (
+      next.metadata.deletionTimestamp &&
+      (next.metadata.finalizers ?? []).length === 0 &&
+      !isGracefulPod(resource, next)
+    ) {
       this.bucket(resource).delete(key);
       this.record('DELETED', resource, next, current);
       return clone(next);
@@ -218,14 +230,26 @@ export class ObjectStore {
    * period) get a deletionTimestamp and stay until their finalizers are removed (or the kubelet
    * confirms); others go at once. Returns the object as the DELETE response shows it.
    */
-  delete(resource: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions = {}): { object: KubeObject; gone: boolean } {
+  delete(
+    resource: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions = {},
+  ): { object: KubeObject; gone: boolean } {
     const key = keyOf(resource.namespaced ? namespace : undefined, name);
     const current = this.bucket(resource).get(key);
     if (!current) throw ApiError.notFound(resource.plural, name, resource.group);
     if (options.preconditions?.uid && options.preconditions.uid !== current.metadata.uid) {
-      throw new ApiError(409, 'Conflict', `Precondition failed: UID in precondition: ${options.preconditions.uid}, UID in object meta: ${current.metadata.uid}`);
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Precondition failed: UID in precondition: ${options.preconditions.uid}, UID in object meta: ${current.metadata.uid}`,
+      );
     }
-    if (options.preconditions?.resourceVersion && options.preconditions.resourceVersion !== current.metadata.resourceVersion) {
+    if (
+      options.preconditions?.resourceVersion &&
+      options.preconditions.resourceVersion !== current.metadata.resourceVersion
+    ) {
       throw ApiError.conflict(resource.plural, name, resource.group);
     }
     const next = clone(current);
@@ -283,7 +307,8 @@ export class ObjectStore {
    */
   watch(resource: ResourceType, options: WatchOptions, sink: WatchSink): () => void {
     const requested = options.resourceVersion;
-    const fromState = requested === undefined || requested === '' || requested === '0' || options.sendInitialEvents === true;
+    const fromState =
+      requested === undefined || requested === '' || requested === '0' || options.sendInitialEvents === true;
     if (!fromState) {
       const version = Number(requested);
       if (!Number.isFinite(version)) throw ApiError.badRequest(`invalid resource version: ${requested}`);
@@ -302,7 +327,10 @@ export class ObjectStore {
         sink.send('BOOKMARK', {
           kind: resource.kind,
           apiVersion: apiVersionOf(resource),
-          metadata: { resourceVersion: this.resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } },
+          metadata: {
+            resourceVersion: this.resourceVersion,
+            annotations: { 'k8s.io/initial-events-end': 'true' },
+          },
         });
       }
     }
@@ -345,13 +373,19 @@ export class ObjectStore {
   }
 
   private matches(resource: ResourceType, object: KubeObject, options: ListOptions): boolean {
-    if (resource.namespaced && options.namespace && object.metadata.namespace !== options.namespace) return false;
+    if (resource.namespaced && options.namespace && object.metadata.namespace !== options.namespace)
+      return false;
     if (options.labelSelector && !options.labelSelector.matches(object.metadata.labels)) return false;
     if (options.fieldSelector && !options.fieldSelector.matches(object)) return false;
     return true;
   }
 
-  private record(type: StoreEvent['type'], resource: ResourceType, object: KubeObject, previous: KubeObject | undefined): void {
+  private record(
+    type: StoreEvent['type'],
+    resource: ResourceType,
+    object: KubeObject,
+    previous: KubeObject | undefined,
+  ): void {
     const event: StoreEvent = Object.freeze({
       type,
       resource,
@@ -365,7 +399,8 @@ export class ObjectStore {
       this.oldestRevision = (dropped[dropped.length - 1]?.resourceVersion ?? this.oldestRevision) + 1;
     }
     for (const watcher of this.watchers) {
-      if (typeKey(watcher.resource) === typeKey(resource)) this.deliver(event, watcher.resource, watcher.options, watcher.sink);
+      if (typeKey(watcher.resource) === typeKey(resource))
+        this.deliver(event, watcher.resource, watcher.options, watcher.sink);
     }
     for (const listener of this.listeners) listener(event);
   }
@@ -389,7 +424,8 @@ export class ObjectStore {
     const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
     for (;;) {
       let suffix = '';
-      for (let index = 0; index < 5; index += 1) suffix += alphabet[Math.floor(Math.random() * alphabet.length)];
+      for (let index = 0; index < 5; index += 1)
+        suffix += alphabet[Math.floor(Math.random() * alphabet.length)];
       const name = `${prefix}${suffix}`;
       if (!this.bucket(resource).has(keyOf(namespace, name))) return name;
     }
@@ -397,7 +433,10 @@ export class ObjectStore {
 }
 
 function stripVersion(object: KubeObject): KubeObject {
-  return { ...object, metadata: { ...object.metadata, resourceVersion: undefined, managedFields: undefined } };
+  return {
+    ...object,
+    metadata: { ...object.metadata, resourceVersion: undefined, managedFields: undefined },
+  };
 }
 
 function specChanged(current: KubeObject, next: KubeObject): boolean {

@@ -97,7 +97,11 @@ export function parseFieldSelector(text: string | null | undefined): FieldSelect
     if (term === '') continue;
     const match = /^([^=!]+)(==|=|!=)(.*)$/.exec(term);
     if (!match) throw ApiError.badRequest(`invalid selector: '${term}'; can't understand '${term}'`);
-    terms.push({ path: (match[1] ?? '').trim().split('.'), value: (match[3] ?? '').trim(), negate: match[2] === '!=' });
+    terms.push({
+      path: (match[1] ?? '').trim().split('.'),
+      value: (match[3] ?? '').trim(),
+      negate: match[2] === '!=',
+    });
   }
   return {
     matches(object) {
