@@ -3,6 +3,8 @@
  * times before it is processed is processed once, with the latest state. Work runs on a later
  * macrotask, never inside the store write that triggered it, so components never re-enter the store.
  */
+const SLICE_MS = 4;
+
 export class ReconcileQueue {
   private readonly pending = new Set<string>();
   private scheduled = false;
@@ -36,15 +38,22 @@ export class ReconcileQueue {
 
   private drain(): void {
     this.scheduled = false;
-    const keys = [...this.pending];
-    this.pending.clear();
-    for (const key of keys) {
+    // Work in slices of a few milliseconds: a burst of hundreds of keys must not hold the event loop
+    // while API requests wait (the API's tail latency is the simulation's longest slice).
+    const deadline = performance.now() + SLICE_MS;
+    for (const key of this.pending) {
       if (this.stopped) return;
+      this.pending.delete(key);
       try {
         this.handler(key);
       } catch (error) {
         this.onError(key, error);
       }
+      if (performance.now() > deadline) break;
+    }
+    if (this.pending.size > 0 && !this.scheduled && !this.stopped) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
     }
   }
 }

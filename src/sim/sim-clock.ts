@@ -91,7 +91,14 @@ export class SimClock {
     this.handle = undefined;
     this.armedFor = Infinity;
     const now = performance.now();
+    // Fire in slices of a few milliseconds so a burst of due timers never stalls the API server.
+    const deadline = now + 4;
     while (this.queue.length > 0 && (this.queue[0] as Entry).due <= now + 0.5) {
+      if (performance.now() > deadline) {
+        this.handle = setTimeout(() => this.fire(), 0);
+        this.armedFor = -Infinity;
+        return;
+      }
       const entry = this.queue.shift() as Entry;
       if (entry.cancelled) continue;
       try {

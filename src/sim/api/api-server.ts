@@ -77,6 +77,8 @@ export class SimApiServer {
   private closed = false;
   /** Requests served so far (for benchmarks and tests). */
   requestCount = 0;
+  /** Server-side durations (ms) of non-watch requests since the last reset, bounded. */
+  private latencies: number[] = [];
 
   constructor(ctx: SimContext, options: ApiServerOptions = {}) {
     this.ctx = ctx;
@@ -132,8 +134,14 @@ export class SimApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.requestCount += 1;
+    const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://sim');
     const method = (req.method ?? 'GET').toUpperCase();
+    if (url.pathname === '/debug/kubesoak/latency') return this.serveLatency(res, url);
+    res.once('finish', () => {
+      if (url.searchParams.get('watch') === 'true' || url.searchParams.get('follow') === 'true') return;
+      if (this.latencies.length < 1_000_000) this.latencies.push(performance.now() - started);
+    });
     const rc: RequestContext = { req, res, url, method };
     try {
       if (this.options.faults) {
@@ -159,6 +167,23 @@ export class SimApiServer {
     } catch (error) {
       this.fail(rc, error);
     }
+  }
+
+  /** Server-side request latency percentiles, like apiserver_request_duration_seconds. */
+  private serveLatency(res: ServerResponse, url: URL): void {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const at = (p: number) =>
+      sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
+    const body = JSON.stringify({
+      count: sorted.length,
+      p50: at(50),
+      p90: at(90),
+      p99: at(99),
+      max: sorted.at(-1) ?? 0,
+    });
+    if (url.searchParams.get('reset') === 'true') this.latencies = [];
+    res.writeHead(200, { 'Content-Type': JSON_TYPE });
+    res.end(body);
   }
 
   private verbOf(method: string, url: URL): string {

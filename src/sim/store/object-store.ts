@@ -386,11 +386,13 @@ export class ObjectStore {
     object: KubeObject,
     previous: KubeObject | undefined,
   ): void {
+    // No copies: the store never mutates an object after storing it (every write builds a new one),
+    // so history, watchers and listeners can share it. Listeners must treat it as read-only.
     const event: StoreEvent = Object.freeze({
       type,
       resource,
-      object: clone(object),
-      previous: previous ? clone(previous) : undefined,
+      object,
+      previous,
       resourceVersion: Number(object.metadata.resourceVersion),
     });
     this.history.push(event);
