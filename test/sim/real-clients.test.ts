@@ -212,10 +212,20 @@ describe.runIf(tools.helm && tools.helm3 && tools.kubectl)('simulated cluster th
         },
       });
       await waitFor(() => seen.some((entry) => entry.endsWith(':Running:True')));
-      // A server-side close, then a compaction so the resume gets 410 Gone and must re-list.
+      // A server-side close the informer must resume from...
       expect(cluster.api.dropWatches()).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // ...then writes elsewhere and a compaction, so its resume version aged out: 410, re-list.
+      const expiredBefore = cluster.context.store.expiredWatchCount;
+      for (const name of ['a', 'b']) {
+        await core.createNamespacedConfigMap({
+          namespace: ns,
+          body: { metadata: { name }, data: { k: name } },
+        });
+      }
       cluster.context.store.compact();
       cluster.api.dropWatches();
+      await waitFor(() => cluster.context.store.expiredWatchCount > expiredBefore);
       await core.deleteNamespacedPod({ namespace: ns, name: 'probe-pod' });
       await waitFor(() => seen.some((entry) => entry.startsWith('delete:probe-pod')));
       await informer.stop();

@@ -65,6 +65,13 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+function nodeSchedulingChanged(before: KubeObject, after: KubeObject): boolean {
+  return (
+    JSON.stringify(before.metadata.labels ?? {}) !== JSON.stringify(after.metadata.labels ?? {}) ||
+    JSON.stringify(before.spec ?? {}) !== JSON.stringify(after.spec ?? {})
+  );
+}
+
 /** The node a daemon pod is bound or pinned to (`util.GetTargetNodeName`). */
 function targetNode(pod: KubeObject): string | undefined {
   const spec = podSpec(pod);
@@ -142,6 +149,8 @@ export class DaemonSetController extends QueueController {
       if (event.type === 'DELETED') this.streams.delete(object.metadata.uid ?? '');
       this.enqueue(objectKey(object));
     } else if (resource === R.node) {
+      // Status heartbeats do not change where daemons run (shouldIgnoreNodeUpdate).
+      if (event.type === 'MODIFIED' && previous && !nodeSchedulingChanged(previous, object)) return;
       for (const ds of this.cache.list(R.daemonSet)) this.enqueue(objectKey(ds));
     } else if (resource === R.pod) {
       for (const pod of previous ? [object, previous] : [object]) {

@@ -100,7 +100,7 @@ export class NamespaceController extends QueueController {
         this.enqueue(object.metadata.name ?? '');
       return;
     }
-    if (!resource.namespaced || event.type === 'ADDED') return;
+    if (!resource.namespaced) return;
     const namespace = object.metadata.namespace ?? '';
     if (this.cache.get(R.namespace, undefined, namespace)?.metadata.deletionTimestamp)
       this.enqueue(namespace);

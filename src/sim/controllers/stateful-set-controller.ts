@@ -544,7 +544,7 @@ export class StatefulSetController extends QueueController {
 
   private enqueueSelecting(pod: KubeObject): void {
     const parent = parentName(pod);
-    if (!parent || podSpec(pod).hostname === undefined) return;
+    if (!parent) return;
     const set = this.cache.get(R.statefulSet, pod.metadata.namespace, parent);
     if (set && selectorFromSpec(setSpec(set).selector).matches(pod.metadata.labels))
       this.enqueue(objectKey(set));

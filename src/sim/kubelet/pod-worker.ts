@@ -272,10 +272,6 @@ export class PodWorker {
     }
   }
 
-  get isDetached(): boolean {
-    return this.detached;
-  }
-
   private get nodeName(): string {
     return this.env.runtime.node.name;
   }

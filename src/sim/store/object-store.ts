@@ -82,6 +82,8 @@ export class ObjectStore {
   private readonly listeners = new Set<Listener>();
   private readonly watchers = new Set<{ resource: ResourceType; options: WatchOptions; sink: WatchSink }>();
   private readonly historyLimit: number;
+  /** Watches refused with 410 Expired so far (for tests and fault-injection reports). */
+  expiredWatchCount = 0;
 
   constructor(options: { historyLimit?: number } = {}) {
     this.historyLimit = options.historyLimit ?? HISTORY_LIMIT;
@@ -302,8 +304,9 @@ export class ObjectStore {
   }
 
   /**
-   * Starts a watch. Replays history after `resourceVersion` (410 Gone as an ERROR event when it
-   * aged out), or the current state as ADDED events, then streams changes. Returns a stop function.
+   * Starts a watch. Replays history after `resourceVersion`, or the current state as ADDED events,
+   * then streams changes. Returns a stop function. Throws ApiError 410 Expired when the version
+   * aged out of the history.
    */
   watch(resource: ResourceType, options: WatchOptions, sink: WatchSink): () => void {
     const requested = options.resourceVersion;
@@ -313,8 +316,9 @@ export class ObjectStore {
       const version = Number(requested);
       if (!Number.isFinite(version)) throw ApiError.badRequest(`invalid resource version: ${requested}`);
       if (version < this.oldestRevision - 1) {
-        sink.send('ERROR', ApiError.expired(String(requested), this.oldestRevision).toStatus());
-        return () => undefined;
+        // The caller sends this as an ERROR event and ends the watch, as the API server does.
+        this.expiredWatchCount += 1;
+        throw ApiError.expired(String(requested), this.oldestRevision);
       }
       for (const event of this.history) {
         if (event.resourceVersion > version && typeKey(event.resource) === typeKey(resource)) {

@@ -207,7 +207,7 @@ export class FakeKubelet implements SimComponent {
     if (this.stopped) return;
     const pod = this.ctx.store.get(R.pod, namespace, name);
     if (!pod || pod.metadata.deletionTimestamp) return;
-    const status = (pod.status ?? {}) as Record<string, unknown>;
+    const status = pod.status ?? {};
     if (status.phase !== 'Pending') return;
     const ip = `10.244.0.${this.nextIp++}`;
     const containers = (
