@@ -1,5 +1,6 @@
 import type { KubeObject } from './api/kube-object.ts';
 import { RESOURCE_TYPES } from './api/resource-types.ts';
+import { R } from './resources.ts';
 import { kubeTime } from './store/object-store.ts';
 import type { ObjectStore } from './store/object-store.ts';
 
@@ -34,6 +35,8 @@ export class EventRecorder {
   ): void {
     if (!EVENTS) return;
     const namespace = involved.metadata.namespace ?? 'default';
+    // The API server refuses events in a terminating namespace (403); the recorder drops them.
+    if (this.store.get(R.namespace, undefined, namespace)?.metadata.deletionTimestamp) return;
     const key = `${namespace}/${involved.metadata.uid ?? ''}/${fieldPath ?? ''}/${reason}/${message}`;
     const now = kubeTime();
     const existingName = this.seen.get(key);

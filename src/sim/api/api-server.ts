@@ -8,6 +8,7 @@ import type { DeleteOptions } from '../store/object-store.ts';
 import { kubeTime } from '../store/object-store.ts';
 import { parseFieldSelector, parseLabelSelector } from '../store/selectors.ts';
 import { ApiError, StatusReason } from './api-error.ts';
+import { admitPod } from '../controllers/pod-admission.ts';
 import { ClusterIpAllocator, applyDefaults } from './defaulting.ts';
 import { SIM_SERVER_VERSION, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
 import type { KubeObject } from './kube-object.ts';
@@ -501,7 +502,7 @@ export class SimApiServer {
     };
     this.placeInNamespace(object, path);
     this.admitCreate(resource, object);
-    applyDefaults(resource, object, this.ips);
+    this.defaultNew(resource, object);
     validateObject(resource, object);
     const manager = rc.url.searchParams.get('fieldManager') ?? userAgentManager(rc.req);
     const managed = recordUpdateManager(undefined, object, manager, kubeTime());
@@ -593,7 +594,7 @@ export class SimApiServer {
       if (!current) {
         this.placeInNamespace(object, path);
         this.admitCreate(resource, object);
-        applyDefaults(resource, object, this.ips);
+        this.defaultNew(resource, object);
         validateObject(resource, object);
         if (isDryRun(rc.url)) return this.sendObject(rc, 201, resource, object);
         return this.sendObject(rc, 201, resource, this.ctx.store.create(resource, object));
@@ -713,13 +714,31 @@ export class SimApiServer {
 
   private async bind(rc: RequestContext, path: ResourcePath): Promise<void> {
     const body = (await this.readObject(rc)) as { target?: { name?: string } };
-    const pod = this.ctx.store.mustGet(path.resource, path.namespace, path.name ?? '');
-    if ((pod.spec as { nodeName?: string }).nodeName) {
-      throw ApiError.conflict(path.resource.plural, path.name ?? '');
-    }
-    pod.spec = { ...pod.spec, nodeName: body.target?.name };
-    this.ctx.store.update(path.resource, pod);
+    const target = body.target?.name;
+    if (!target) throw ApiError.badRequest('Binding.target.name: Required value');
+    this.ctx.store.bindPod(
+      path.resource,
+      path.namespace ?? 'default',
+      path.name ?? '',
+      target,
+      this.ctx.clock.now(),
+    );
     this.send(rc, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+
+  /**
+   * Defaulting plus the mutating admission a new object passes: pods get what the ServiceAccount,
+   * DefaultTolerationSeconds and Priority plugins add (the same path controller-made pods take).
+   */
+  private defaultNew(resource: ResourceType, object: KubeObject): void {
+    if (resource.kind === 'Pod') {
+      const random = this.ctx.random.stream(
+        `admission/${object.metadata.namespace ?? ''}/${object.metadata.name ?? object.metadata.generateName ?? ''}`,
+      );
+      admitPod(this.ctx.store, object, random);
+      return;
+    }
+    applyDefaults(resource, object, this.ips);
   }
 
   /** Namespace admission: the namespace must exist and not be terminating (NamespaceLifecycle). */

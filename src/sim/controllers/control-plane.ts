@@ -22,8 +22,10 @@ export interface ControlPlaneOptions {
 /**
  * Starts the simulated kube-controller-manager: namespace, service-account and root-CA publisher,
  * garbage collector, deployment, replicaset, statefulset, daemonset, job (with TTL-after-finished),
- * endpoints, PVC binding and PVC protection, all sharing one informer cache. The returned
- * component's stop() stops them all and is idempotent; start() starts them again after a stop.
+ * endpoints, PVC binding and PVC protection, all sharing one informer cache. CronJobs are stored
+ * and served but never run: no controller creates their Jobs, so their status stays empty, as a
+ * real CronJob's is before its first schedule. The returned component's stop() stops them all and
+ * is idempotent; start() starts them again after a stop.
  */
 export function startControlPlane(ctx: SimContext, options: ControlPlaneOptions = {}): SimComponent {
   const cache = new ObjectCache(ctx.store);

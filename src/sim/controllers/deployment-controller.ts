@@ -966,7 +966,8 @@ export class DeploymentController extends QueueController {
       if (value === undefined || (Array.isArray(value) && value.length === 0)) continue;
       ordered[field] = value;
     }
-    const written = this.writeStatus(R.deployment, d, ordered);
+    // A copy: `d` is this sync's working object and the written one may be the cache's.
+    const written = structuredClone(this.writeStatus(R.deployment, d, ordered));
     d.status = written.status;
     d.metadata = {
       ...written.metadata,

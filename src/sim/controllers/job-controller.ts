@@ -150,6 +150,10 @@ export class JobController extends QueueController {
       if (event.type === 'DELETED') {
         this.memory.delete(object.metadata.uid ?? '');
         this.streams.delete(object.metadata.uid ?? '');
+        // Its pods may never change again: release their tracking finalizers now.
+        for (const { object: pod } of this.cache.dependents(object.metadata.uid ?? '')) {
+          this.enqueue(`${ORPHAN_PREFIX}${objectKey(pod)}`);
+        }
       }
       this.enqueue(objectKey(object));
     } else if (resource === R.pod) {

@@ -2,7 +2,7 @@ import { ApiError } from '../api/api-error.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import { RESOURCE_TYPES } from '../api/resource-types.ts';
 import { R } from '../resources.ts';
-import { kubeTime, ObjectStore } from '../store/object-store.ts';
+import { kubeTime } from '../store/object-store.ts';
 import type { StoreEvent } from '../store/object-store.ts';
 import { QueueController } from './queue-controller.ts';
 import type { StatusCondition } from './workload-types.ts';
@@ -39,37 +39,6 @@ const CONDITION_TYPES = [
     message: 'All content-preserving finalizers finished',
   },
 ] as const;
-
-let statusWritesSafe: boolean | undefined;
-
-/**
- * Whether writing the status of a terminating namespace leaves it in place. The ObjectStore removes
- * any object that has a deletionTimestamp and no metadata.finalizers on every update, ignoring the
- * namespace's spec.finalizers, so a status write would delete the namespace while its content is
- * still being removed. Until the store honours spec.finalizers, the conditions are skipped; this
- * probe on a throwaway store turns them back on by itself once it does.
- */
-function canWriteTerminatingStatus(): boolean {
-  if (statusWritesSafe !== undefined) return statusWritesSafe;
-  const probe = new ObjectStore({ historyLimit: 1 });
-  probe.create(R.namespace, {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: 'probe' },
-    spec: { finalizers: [KUBERNETES_FINALIZER] },
-  });
-  probe.delete(R.namespace, undefined, 'probe');
-  const terminating = probe.get(R.namespace, undefined, 'probe');
-  if (terminating) {
-    probe.update(
-      R.namespace,
-      { ...terminating, status: { phase: 'Terminating', conditions: [] } },
-      { subresource: 'status' },
-    );
-  }
-  statusWritesSafe = probe.get(R.namespace, undefined, 'probe') !== undefined;
-  return statusWritesSafe;
-}
 
 interface NamespaceStatus {
   phase?: string;
@@ -150,7 +119,6 @@ export class NamespaceController extends QueueController {
     byFinalizer: Map<string, number>,
     failures: string[],
   ): void {
-    if (!canWriteTerminatingStatus()) return;
     const failing = new Map<string, { reason: string; message: string }>();
     if (failures.length > 0) {
       failing.set('NamespaceDeletionContentFailure', {

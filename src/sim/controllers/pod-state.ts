@@ -13,6 +13,7 @@ export function podSpec(pod: KubeObject): PodSpec {
   return pod.spec ?? {};
 }
 
+/** The pod condition of a type, if present. */
 export function podCondition(pod: KubeObject, type: string): StatusCondition | undefined {
   return podStatus(pod).conditions?.find((condition) => condition.type === type);
 }

@@ -109,11 +109,13 @@ export abstract class QueueController implements SimComponent {
     object: KubeObject,
     status: Record<string, unknown>,
   ): KubeObject {
-    const current = this.ctx.store.get(resource, object.metadata.namespace, object.metadata.name ?? '');
-    if (!current) throw ApiError.notFound(resource.plural, object.metadata.name ?? '', resource.group);
+    const { namespace, name = '' } = object.metadata;
     // Exact comparison: empty values such as Job's `uncountedTerminatedPods: {}` are part of the
-    // status real controllers write.
-    if (JSON.stringify(current.status) === JSON.stringify(status)) return current;
+    // status real controllers write. The cache mirrors the store, so no read is needed to skip.
+    const cached = this.cache.get(resource, namespace, name);
+    if (cached && JSON.stringify(cached.status) === JSON.stringify(status)) return cached;
+    const current = this.ctx.store.get(resource, namespace, name);
+    if (!current) throw ApiError.notFound(resource.plural, name, resource.group);
     return this.ctx.store.update(resource, { ...current, status }, { subresource: 'status' });
   }
 

@@ -5,7 +5,7 @@ import type { StoreEvent } from '../store/object-store.ts';
 import { createObject, isNamespaceTerminating } from './object-create.ts';
 import { claimObjects, controllerOf } from './owner-refs.ts';
 import { podFromTemplate } from './pod-factory.ts';
-import { isPodReady, podAvailableIn, podSpec, podStatus } from './pod-state.ts';
+import { isPodReady, podAvailableIn, podStatus } from './pod-state.ts';
 import { asError, objectKey, QueueController, splitKey } from './queue-controller.ts';
 import { selectorFromSpec } from './selector-spec.ts';
 import { computeRevisionHash } from './template-hash.ts';

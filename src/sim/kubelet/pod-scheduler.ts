@@ -452,15 +452,13 @@ export class PodScheduler implements SimComponent {
 
   /** What the binding subresource does: spec.nodeName plus PodScheduled True. */
   private bind(pod: KubeObject, node: string): void {
-    const { store } = this.ctx;
-    const bound = store.update(R.pod, { ...pod, spec: { ...pod.spec, nodeName: node } });
-    const status = { ...podStatusOf(bound) };
-    const now = kubeTime(this.ctx.clock.now());
-    const conditions = (status.conditions ?? []).filter((condition) => condition.type !== 'PodScheduled');
-    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
-    status.conditions = conditions;
-    status.phase ??= 'Pending';
-    store.update(R.pod, { ...bound, status }, { subresource: 'status' });
+    const bound = this.ctx.store.bindPod(
+      R.pod,
+      pod.metadata.namespace ?? '',
+      pod.metadata.name ?? '',
+      node,
+      this.ctx.clock.now(),
+    );
     this.ctx.events.record(
       bound,
       'Normal',

@@ -213,17 +213,60 @@ export class ObjectStore {
     }
     if (JSON.stringify(stripVersion(next)) === JSON.stringify(stripVersion(current))) return clone(current);
     next.metadata.resourceVersion = this.nextRevision();
-    if (
-      next.metadata.deletionTimestamp &&
-      (next.metadata.finalizers ?? []).length === 0 &&
-      !isGracefulPod(resource, next)
-    ) {
+    if (next.metadata.deletionTimestamp && !isHeld(resource, next)) {
       this.bucket(resource).delete(key);
       this.record('DELETED', resource, next, current);
       return clone(next);
     }
     this.bucket(resource).set(key, next);
     this.record('MODIFIED', resource, next, current);
+    return clone(next);
+  }
+
+  /**
+   * What the pods/binding subresource does, in one write: spec.nodeName plus PodScheduled=True,
+   * without bumping metadata.generation, so no watcher sees a bound pod still marked unscheduled.
+   */
+  bindPod(
+    pods: ResourceType,
+    namespace: string,
+    name: string,
+    nodeName: string,
+    at: Date = new Date(),
+  ): KubeObject {
+    const key = keyOf(namespace, name);
+    const current = this.bucket(pods).get(key);
+    if (!current) throw ApiError.notFound(pods.plural, name);
+    const spec = (current.spec ?? {}) as { nodeName?: string };
+    if (spec.nodeName) {
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${spec.nodeName}"`,
+      );
+    }
+    if (current.metadata.deletionTimestamp) {
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`,
+      );
+    }
+    const next = clone(current);
+    next.spec = { ...next.spec, nodeName };
+    const status = { ...(next.status ?? {}) } as {
+      phase?: string;
+      conditions?: Array<Record<string, unknown>>;
+    };
+    status.conditions = [
+      ...(status.conditions ?? []).filter((condition) => condition.type !== 'PodScheduled'),
+      { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: kubeTime(at) },
+    ];
+    status.phase ??= 'Pending';
+    next.status = status;
+    next.metadata.resourceVersion = this.nextRevision();
+    this.bucket(pods).set(key, next);
+    this.record('MODIFIED', pods, next, current);
     return clone(next);
   }
 
@@ -461,6 +504,15 @@ function podGrace(pod: KubeObject, requested: number | undefined): number {
   return Math.max(0, requested ?? spec.terminationGracePeriodSeconds ?? 30);
 }
 
-function isGracefulPod(resource: ResourceType, object: KubeObject): boolean {
+/**
+ * Whether an object marked for deletion must stay: metadata finalizers, a namespace's own
+ * spec.finalizers (the namespace controller removes "kubernetes" once it is empty), or a pod the
+ * kubelet has not finished stopping.
+ */
+function isHeld(resource: ResourceType, object: KubeObject): boolean {
+  if ((object.metadata.finalizers ?? []).length > 0) return true;
+  if (resource.kind === 'Namespace') {
+    return ((object.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).length > 0;
+  }
   return resource.kind === 'Pod' && (object.metadata.deletionGracePeriodSeconds ?? 0) > 0;
 }

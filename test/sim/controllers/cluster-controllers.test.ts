@@ -3,7 +3,6 @@ import type { KubeObject } from '../../../src/sim/api/kube-object.ts';
 import { startControlPlane } from '../../../src/sim/controllers/control-plane.ts';
 import { R } from '../../../src/sim/resources.ts';
 import type { SimComponent, SimContext } from '../../../src/sim/sim-context.ts';
-import { ObjectStore } from '../../../src/sim/store/object-store.ts';
 import type { FakeKubeletOptions } from './sim-harness.ts';
 import { createNamespace, FakeKubelet, list, makeContext, settle, waitFor } from './sim-harness.ts';
 
@@ -60,24 +59,6 @@ function configMap(name: string, namespace: string, finalizers?: string[]): Kube
 }
 
 /** Whether the store keeps a terminating namespace through a status write (see NamespaceController). */
-function storeKeepsTerminatingNamespaces(): boolean {
-  const probe = new ObjectStore();
-  probe.create(R.namespace, {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: 'p' },
-    spec: { finalizers: ['kubernetes'] },
-  });
-  probe.delete(R.namespace, undefined, 'p');
-  const ns = probe.get(R.namespace, undefined, 'p');
-  if (ns)
-    probe.update(
-      R.namespace,
-      { ...ns, status: { phase: 'Terminating', conditions: [] } },
-      { subresource: 'status' },
-    );
-  return probe.get(R.namespace, undefined, 'p') !== undefined;
-}
 
 describe('EndpointsController', () => {
   it('lists ready pods as addresses and the others as notReadyAddresses, following readiness', async () => {
@@ -323,53 +304,50 @@ describe('NamespaceController', () => {
     await waitFor(() => !ctx.store.get(R.namespace, undefined, 'held'), 5000, 'namespace removed');
   });
 
-  it.skipIf(!storeKeepsTerminatingNamespaces())(
-    'reports the remaining content in the namespace conditions',
-    async () => {
-      const { ctx } = start();
-      createNamespace(ctx, 'held');
-      ctx.store.create(R.configMap, configMap('pinned', 'held', ['example.com/hold']));
-      ctx.store.delete(R.namespace, undefined, 'held');
-      const conditions = await waitFor(() => {
-        const found = (ctx.store.get(R.namespace, undefined, 'held')?.status?.conditions ?? []) as Array<
-          Record<string, unknown>
-        >;
-        return found.length === 5 ? found : undefined;
-      });
-      expect(conditions.map((entry) => [entry.type, entry.status, entry.reason, entry.message])).toEqual([
-        [
-          'NamespaceDeletionDiscoveryFailure',
-          'False',
-          'ResourcesDiscovered',
-          'All resources successfully discovered',
-        ],
-        [
-          'NamespaceDeletionGroupVersionParsingFailure',
-          'False',
-          'ParsedGroupVersions',
-          'All legacy kube types successfully parsed',
-        ],
-        [
-          'NamespaceDeletionContentFailure',
-          'False',
-          'ContentDeleted',
-          'All content successfully deleted, may be waiting on finalization',
-        ],
-        [
-          'NamespaceContentRemaining',
-          'True',
-          'SomeResourcesRemain',
-          'Some resources are remaining: configmaps. has 1 resource instances',
-        ],
-        [
-          'NamespaceFinalizersRemaining',
-          'True',
-          'SomeFinalizersRemain',
-          'Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances',
-        ],
-      ]);
-    },
-  );
+  it('reports the remaining content in the namespace conditions', async () => {
+    const { ctx } = start();
+    createNamespace(ctx, 'held');
+    ctx.store.create(R.configMap, configMap('pinned', 'held', ['example.com/hold']));
+    ctx.store.delete(R.namespace, undefined, 'held');
+    const conditions = await waitFor(() => {
+      const found = (ctx.store.get(R.namespace, undefined, 'held')?.status?.conditions ?? []) as Array<
+        Record<string, unknown>
+      >;
+      return found.length === 5 ? found : undefined;
+    });
+    expect(conditions.map((entry) => [entry.type, entry.status, entry.reason, entry.message])).toEqual([
+      [
+        'NamespaceDeletionDiscoveryFailure',
+        'False',
+        'ResourcesDiscovered',
+        'All resources successfully discovered',
+      ],
+      [
+        'NamespaceDeletionGroupVersionParsingFailure',
+        'False',
+        'ParsedGroupVersions',
+        'All legacy kube types successfully parsed',
+      ],
+      [
+        'NamespaceDeletionContentFailure',
+        'False',
+        'ContentDeleted',
+        'All content successfully deleted, may be waiting on finalization',
+      ],
+      [
+        'NamespaceContentRemaining',
+        'True',
+        'SomeResourcesRemain',
+        'Some resources are remaining: configmaps. has 1 resource instances',
+      ],
+      [
+        'NamespaceFinalizersRemaining',
+        'True',
+        'SomeFinalizersRemain',
+        'Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances',
+      ],
+    ]);
+  });
 });
 
 describe('startControlPlane', () => {

@@ -77,7 +77,8 @@ describe('crash loops', () => {
       .map((s) => web(s)?.state.waiting)
       .filter((waiting) => waiting?.reason === 'CrashLoopBackOff')
       .map((waiting) => waiting?.message);
-    expect([...new Set(backoffs)]).toEqual([
+    // Later back-offs (1m20s…) may already be there when the check runs: look at the first three.
+    expect([...new Set(backoffs)].slice(0, 3)).toEqual([
       `back-off 10s restarting failed container=web pod=crash_${NS}(${uid})`,
       `back-off 20s restarting failed container=web pod=crash_${NS}(${uid})`,
       `back-off 40s restarting failed container=web pod=crash_${NS}(${uid})`,

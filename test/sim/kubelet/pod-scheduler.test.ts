@@ -111,10 +111,10 @@ describe('scheduler messages', () => {
     await waitFor(() => (eventsOf(ctx, NS, 'waiter')[0]?.count ?? 0) >= 2, 'second FailedScheduling');
     ctx.store.delete(R.pod, NS, 'holder');
     await waitFor(() => nodeOf('waiter'), 'waiter bound once holder is gone');
-    expect(eventsOf(ctx, NS, 'waiter').map((event) => event.reason)).toEqual([
-      'FailedScheduling',
-      'Scheduled',
-    ]);
+    const fromScheduler = eventsOf(ctx, NS, 'waiter').filter(
+      (event) => event.source.component === 'default-scheduler',
+    );
+    expect(fromScheduler.map((event) => event.reason)).toEqual(['FailedScheduling', 'Scheduled']);
   });
 
   it('honours required pod anti-affinity and affinity', async () => {
