@@ -6,7 +6,9 @@ import type { ApiServerOptions } from './api/api-server.ts';
 import { SimApiServer } from './api/api-server.ts';
 import { startControlPlane } from './controllers/control-plane.ts';
 import { EventRecorder } from './event-recorder.ts';
+import type { FaultPlan } from './kubelet/fault-plan.ts';
 import type { NodeSpec } from './kubelet/node-pool.ts';
+import type { NodeSide } from './kubelet/node-side.ts';
 import { startNodeSide } from './kubelet/node-side.ts';
 import { PodLogStore } from './pod-log-store.ts';
 import { R } from './resources.ts';
@@ -31,6 +33,8 @@ export interface SimClusterOptions {
   kubeconfigPath?: string;
   /** API server knobs (bookmark interval, watch lifetime, request fault hook). */
   api?: ApiServerOptions;
+  /** Kubelet fault plan (pulls, containers, probes, evictions); default healthy. */
+  faults?: FaultPlan;
 }
 
 /** A running simulated cluster. */
@@ -46,6 +50,8 @@ export interface SimCluster {
   /** Internals for tests and fault injection: store, clock, events, logs. */
   readonly context: SimContext;
   readonly api: SimApiServer;
+  /** Nodes, scheduler and kubelets: `nodes.pool.setReady(name, false)`, `nodes.kubelet.evict(...)`. */
+  readonly nodes: NodeSide;
   /** Stops every component and the server; idempotent. */
   stop(): Promise<void>;
 }
@@ -82,7 +88,11 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
   let tempDir: string | undefined;
   try {
     components.push(startControlPlane(context));
-    components.push(startNodeSide(context, { nodes: options.nodes ?? 3 }));
+    const nodes = startNodeSide(context, {
+      nodes: options.nodes ?? 3,
+      ...(options.faults ? { faults: options.faults } : {}),
+    });
+    components.push(nodes);
     const url = await api.listen(options.port ?? 0, options.host ?? '127.0.0.1');
     const kubeconfig = stringify({
       apiVersion: 'v1',
@@ -109,6 +119,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
       contextName: CONTEXT_NAME,
       context,
       api,
+      nodes,
       stop() {
         stopped ??= (async () => {
           await api.close();
