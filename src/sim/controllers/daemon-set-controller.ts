@@ -4,7 +4,7 @@ import { R } from '../resources.ts';
 import type { StoreEvent } from '../store/object-store.ts';
 import { nodeMatchesPod, nodeTaints, toleratesTaint } from './node-fit.ts';
 import { createObject, isNamespaceTerminating } from './object-create.ts';
-import { claimObjects, controllerOf } from './owner-refs.ts';
+import { claimObjects } from './owner-refs.ts';
 import { podFromTemplate } from './pod-factory.ts';
 import { isPodReady, isPodTerminal, podAvailableIn, podSpec, podStatus } from './pod-state.ts';
 import { asError, objectKey, QueueController, splitKey } from './queue-controller.ts';
@@ -144,19 +144,17 @@ export class DaemonSetController extends QueueController {
   }
 
   protected onEvent(event: StoreEvent): void {
-    const { resource, object, previous } = event;
+    const { resource, object } = event;
     if (resource === R.daemonSet) {
       if (event.type === 'DELETED') this.streams.delete(object.metadata.uid ?? '');
       this.enqueue(objectKey(object));
     } else if (resource === R.node) {
       // Status heartbeats do not change where daemons run (shouldIgnoreNodeUpdate).
-      if (event.type === 'MODIFIED' && previous && !nodeSchedulingChanged(previous, object)) return;
+      if (event.type === 'MODIFIED' && event.previous && !nodeSchedulingChanged(event.previous, object))
+        return;
       for (const ds of this.cache.list(R.daemonSet)) this.enqueue(objectKey(ds));
     } else if (resource === R.pod) {
-      for (const pod of previous ? [object, previous] : [object]) {
-        const ref = controllerOf(pod);
-        if (ref?.kind === 'DaemonSet') this.enqueue(`${pod.metadata.namespace ?? ''}/${ref.name}`);
-      }
+      this.enqueueControllerOf(event, 'DaemonSet');
     } else if (resource === R.serviceAccount && event.type === 'ADDED') {
       for (const ds of this.cache.list(R.daemonSet, object.metadata.namespace)) this.enqueue(objectKey(ds));
     }

@@ -221,16 +221,12 @@ export class DeploymentController extends QueueController {
   }
 
   protected onEvent(event: StoreEvent): void {
-    const { resource, object, previous } = event;
+    const { resource, object } = event;
     if (resource === R.deployment) {
       if (event.type === 'DELETED') this.progressMarks.delete(object.metadata.uid ?? '');
       this.enqueue(objectKey(object));
     } else if (resource === R.replicaSet) {
-      for (const rs of previous ? [object, previous] : [object]) {
-        const ref = controllerOf(rs);
-        if (ref?.kind === 'Deployment') this.enqueue(`${rs.metadata.namespace ?? ''}/${ref.name}`);
-        else if (!ref && event.type !== 'DELETED') this.enqueueSelecting(rs);
-      }
+      this.enqueueControllerOf(event, 'Deployment', (orphan) => this.enqueueSelecting(orphan));
     } else if (resource === R.pod && event.type === 'DELETED') {
       // Recreate waits for every old pod to be gone.
       const rsRef = controllerOf(object);

@@ -145,7 +145,7 @@ export class JobController extends QueueController {
   }
 
   protected onEvent(event: StoreEvent): void {
-    const { resource, object, previous } = event;
+    const { resource, object } = event;
     if (resource === R.job) {
       if (event.type === 'DELETED') {
         this.memory.delete(object.metadata.uid ?? '');
@@ -157,10 +157,7 @@ export class JobController extends QueueController {
       }
       this.enqueue(objectKey(object));
     } else if (resource === R.pod) {
-      for (const pod of previous ? [object, previous] : [object]) {
-        const ref = controllerOf(pod);
-        if (ref?.kind === 'Job') this.enqueue(`${pod.metadata.namespace ?? ''}/${ref.name}`);
-      }
+      this.enqueueControllerOf(event, 'Job');
       if (event.type !== 'DELETED' && (object.metadata.finalizers ?? []).includes(TRACKING_FINALIZER)) {
         this.enqueue(`${ORPHAN_PREFIX}${objectKey(object)}`);
       }

@@ -1,4 +1,4 @@
-import { parseQuantity } from './quantity.ts';
+import { parseQuantity } from '../../kube/quantity.ts';
 import type { ContainerSpec, PodSpec } from './workload-types.ts';
 
 const QOS_RESOURCES = ['cpu', 'memory'] as const;

@@ -6,6 +6,7 @@ import type { SimTimer } from '../sim-clock.ts';
 import type { SimComponent, SimContext } from '../sim-context.ts';
 import type { StoreEvent } from '../store/object-store.ts';
 import { ObjectCache } from './object-cache.ts';
+import { controllerOf } from './owner-refs.ts';
 
 /** Options every controller accepts. */
 export interface ControllerOptions {
@@ -87,6 +88,22 @@ export abstract class QueueController implements SimComponent {
 
   protected enqueue(key: string): void {
     this.queue?.add(key);
+  }
+
+  /**
+   * Enqueues the controller (of `ownerKind`) of a changed dependent, before and after the change
+   * (an owner that just lost the dependent must see it too); orphans are offered to `adopt`.
+   */
+  protected enqueueControllerOf(
+    event: StoreEvent,
+    ownerKind: string,
+    adopt?: (orphan: KubeObject) => void,
+  ): void {
+    for (const dependent of event.previous ? [event.object, event.previous] : [event.object]) {
+      const ref = controllerOf(dependent);
+      if (ref?.kind === ownerKind) this.enqueue(`${dependent.metadata.namespace ?? ''}/${ref.name}`);
+      else if (!ref && adopt && event.type !== 'DELETED') adopt(dependent);
+    }
   }
 
   /** Reconciles `key` again after `simMs` simulated ms; the earliest pending request wins. */

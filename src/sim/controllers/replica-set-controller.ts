@@ -4,7 +4,7 @@ import { R } from '../resources.ts';
 import { kubeTime } from '../store/object-store.ts';
 import type { StoreEvent } from '../store/object-store.ts';
 import { createObject, isNamespaceTerminating } from './object-create.ts';
-import { claimObjects, controllerOf } from './owner-refs.ts';
+import { claimObjects } from './owner-refs.ts';
 import { podFromTemplate } from './pod-factory.ts';
 import { isPodActive, isPodReady, podAvailableIn, podRestarts, podSpec, podStatus } from './pod-state.ts';
 import { objectKey, QueueController, splitKey } from './queue-controller.ts';
@@ -57,16 +57,12 @@ export class ReplicaSetController extends QueueController {
   }
 
   protected onEvent(event: StoreEvent): void {
-    const { resource, object, previous } = event;
+    const { resource, object } = event;
     if (resource === R.replicaSet) {
       if (event.type === 'DELETED') this.streams.delete(object.metadata.uid ?? '');
       this.enqueue(objectKey(object));
     } else if (resource === R.pod) {
-      for (const pod of previous ? [object, previous] : [object]) {
-        const ref = controllerOf(pod);
-        if (ref?.kind === 'ReplicaSet') this.enqueue(`${pod.metadata.namespace ?? ''}/${ref.name}`);
-        else if (!ref && event.type !== 'DELETED') this.enqueueSelecting(pod);
-      }
+      this.enqueueControllerOf(event, 'ReplicaSet', (orphan) => this.enqueueSelecting(orphan));
     } else if (resource === R.serviceAccount && event.type === 'ADDED') {
       // Pod creation waits for the service account (admission), so retry short sets at once.
       for (const rs of this.cache.list(R.replicaSet, object.metadata.namespace)) {

@@ -3,7 +3,7 @@ import type { KubeObject, OwnerReference } from '../api/kube-object.ts';
 import { R } from '../resources.ts';
 import type { StoreEvent } from '../store/object-store.ts';
 import { createObject, isNamespaceTerminating } from './object-create.ts';
-import { claimObjects, controllerOf } from './owner-refs.ts';
+import { claimObjects } from './owner-refs.ts';
 import { podFromTemplate } from './pod-factory.ts';
 import { isPodReady, podAvailableIn, podStatus } from './pod-state.ts';
 import { asError, objectKey, QueueController, splitKey } from './queue-controller.ts';
@@ -111,16 +111,12 @@ export class StatefulSetController extends QueueController {
   }
 
   protected onEvent(event: StoreEvent): void {
-    const { resource, object, previous } = event;
+    const { resource, object } = event;
     if (resource === R.statefulSet) {
       if (event.type === 'DELETED') this.revisions.delete(object.metadata.uid ?? '');
       this.enqueue(objectKey(object));
     } else if (resource === R.pod) {
-      for (const pod of previous ? [object, previous] : [object]) {
-        const ref = controllerOf(pod);
-        if (ref?.kind === 'StatefulSet') this.enqueue(`${pod.metadata.namespace ?? ''}/${ref.name}`);
-        else if (!ref && event.type !== 'DELETED') this.enqueueSelecting(pod);
-      }
+      this.enqueueControllerOf(event, 'StatefulSet', (orphan) => this.enqueueSelecting(orphan));
     } else if (resource === R.serviceAccount && event.type === 'ADDED') {
       for (const set of this.cache.list(R.statefulSet, object.metadata.namespace))
         this.enqueue(objectKey(set));

@@ -1,35 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/sim/api/kube-object.ts';
 import { startControlPlane } from '../../../src/sim/controllers/control-plane.ts';
 import { R } from '../../../src/sim/resources.ts';
-import type { SimComponent, SimContext } from '../../../src/sim/sim-context.ts';
-import type { FakeKubeletOptions } from './sim-harness.ts';
-import { createNamespace, FakeKubelet, list, makeContext, settle, waitFor } from './sim-harness.ts';
+import {
+  controlPlaneHarness,
+  createNamespace,
+  FakeKubelet,
+  list,
+  makeContext,
+  settle,
+  waitFor,
+} from './sim-harness.ts';
 
-interface Harness {
-  ctx: SimContext;
-  kubelet: FakeKubelet;
-  controlPlane: SimComponent;
-}
-
-let running: Harness | undefined;
-
-function start(options: FakeKubeletOptions = {}): Harness {
-  const ctx = makeContext();
-  createNamespace(ctx, 'shop');
-  const controlPlane = startControlPlane(ctx);
-  const kubelet = new FakeKubelet(ctx, options);
-  kubelet.start();
-  running = { ctx, kubelet, controlPlane };
-  return running;
-}
-
-afterEach(() => {
-  running?.kubelet.stop();
-  running?.controlPlane.stop();
-  running?.ctx.clock.close();
-  running = undefined;
-});
+const start = controlPlaneHarness('shop');
 
 function replicaSet(name: string, replicas: number): KubeObject {
   return {

@@ -1,4 +1,6 @@
+import { afterEach } from 'vitest';
 import type { KubeObject } from '../../../src/sim/api/kube-object.ts';
+import { startControlPlane } from '../../../src/sim/controllers/control-plane.ts';
 import type { ResourceType } from '../../../src/sim/api/resource-types.ts';
 import { EventRecorder } from '../../../src/sim/event-recorder.ts';
 import { PodLogStore } from '../../../src/sim/pod-log-store.ts';
@@ -269,4 +271,36 @@ export class FakeKubelet implements SimComponent {
     }
     return undefined;
   }
+}
+
+/** A control plane plus fake kubelet over one fresh context, with one namespace created. */
+export interface ControlPlaneHarness {
+  ctx: SimContext;
+  kubelet: FakeKubelet;
+  controlPlane: SimComponent;
+}
+
+/**
+ * Returns a `start` function for a test file; an afterEach it registers stops whatever the last
+ * `start` started, so no clock or controller outlives its test.
+ */
+export function controlPlaneHarness(
+  namespace: string,
+): (options?: FakeKubeletOptions) => ControlPlaneHarness {
+  let running: ControlPlaneHarness | undefined;
+  afterEach(() => {
+    running?.kubelet.stop();
+    running?.controlPlane.stop();
+    running?.ctx.clock.close();
+    running = undefined;
+  });
+  return (options = {}) => {
+    const ctx = makeContext();
+    createNamespace(ctx, namespace);
+    const controlPlane = startControlPlane(ctx);
+    const kubelet = new FakeKubelet(ctx, options);
+    kubelet.start();
+    running = { ctx, kubelet, controlPlane };
+    return running;
+  };
 }
