@@ -10,5 +10,7 @@ export default defineConfig({
     // 2-core machines: more forks only add contention for the real processes the tests start.
     maxWorkers: 2,
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // Leaked timers, sockets and promises fail the run (see summary-reporter.ts).
+    detectAsyncLeaks: true,
   },
 });

@@ -91,6 +91,7 @@ describe('simulated API server semantics', () => {
       message: 'pods "nope" not found',
     });
     const response = await fetch(`${cluster.url}/apis/example.com/v1/widgets`);
+    await response.arrayBuffer();
     expect(response.status).toBe(404);
   });
 

@@ -191,7 +191,9 @@ describe.runIf(tools.helm && tools.helm3 && tools.kubectl)('simulated cluster th
       informer.on('update', record('update'));
       informer.on('delete', record('delete'));
       let errors = 0;
+      let finished = false;
       informer.on('error', () => {
+        if (finished) return;
         errors += 1;
         setTimeout(() => void informer.start(), 100);
       });
@@ -228,6 +230,12 @@ describe.runIf(tools.helm && tools.helm3 && tools.kubectl)('simulated cluster th
       await waitFor(() => cluster.context.store.expiredWatchCount > expiredBefore);
       await core.deleteNamespacedPod({ namespace: ns, name: 'probe-pod' });
       await waitFor(() => seen.some((entry) => entry.startsWith('delete:probe-pod')));
+      expect(errors).toBe(0);
+      finished = true;
+      await informer.stop();
+      // client-node 2.0.1 does not cancel a pending reconnect back-off on stop(): it reconnects once
+      // more afterwards. Let that happen, then stop again, so nothing outlives the test.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
       await informer.stop();
       const phases = seen
         .filter((entry) => entry.includes('probe-pod'))
@@ -239,7 +247,6 @@ describe.runIf(tools.helm && tools.helm3 && tools.kubectl)('simulated cluster th
       expect(firstRunning).toBeGreaterThan(0);
       expect(firstReady).toBeGreaterThanOrEqual(firstRunning);
       expect(seen.at(-1)).toMatch(/^delete:probe-pod/);
-      expect(errors).toBe(0);
       await core.deleteNamespace({ name: ns });
     });
   });

@@ -1,11 +1,18 @@
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, TestModule, Vitest } from 'vitest/node';
 
 /**
  * Prints one plain closing line, "tests: N passed, N failed, N skipped", after vitest's own summary
  * so that CI tooling which only reads the last lines can tell a run that tested nothing from a
- * green one.
+ * green one. It also turns async leaks (detectAsyncLeaks) into a failed run: vitest only reports
+ * them, and a test that leaves a timer or socket behind is a test that leaks in production too.
  */
 export default class SummaryReporter implements Reporter {
+  private vitest: Vitest | undefined;
+
+  onInit(vitest: Vitest): void {
+    this.vitest = vitest;
+  }
+
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     let passed = 0;
     let failed = 0;
@@ -19,6 +26,11 @@ export default class SummaryReporter implements Reporter {
       }
       if (module.state() === 'failed' && module.children.size === 0) failed += 1;
     }
-    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    const leaks = this.vitest?.state.leakSet.size ?? 0;
+    if (leaks > 0) {
+      process.exitCode = 1;
+      process.stdout.write(`\nfailing the run: ${leaks} async leak(s) reported above\n`);
+    }
+    process.stdout.write(`\ntests: ${passed} passed, ${failed + leaks} failed, ${skipped} skipped\n`);
   }
 }
