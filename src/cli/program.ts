@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.ts';
 import type { CliIo } from './cli-io.ts';
+import { registerAwaitCommand } from './commands/await-command.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
 import { registerSimCommand } from './commands/sim-command.ts';
 import { registerToolsCommand } from './commands/tools-command.ts';
@@ -43,5 +44,7 @@ export function buildProgram(io: CliIo): Command {
   registerToolsCommand(program, io);
   program.commandsGroup('Simulated cluster:');
   registerSimCommand(program, io);
+  program.commandsGroup('Single iteration:');
+  registerAwaitCommand(program, io);
   return program;
 }

@@ -1,18 +1,10 @@
 import { CommanderError } from 'commander';
 import { KubesoakError } from '../errors/kubesoak-error.ts';
 import { UsageError } from '../errors/usage-error.ts';
+import { CliExit } from './cli-exit.ts';
 import type { CliIo } from './cli-io.ts';
 import { ExitCode } from './exit-code.ts';
 import { buildProgram } from './program.ts';
-
-/** Thrown by a command to end with a given exit code after it printed its own output. */
-export class CliExit extends Error {
-  readonly exitCode: ExitCode;
-  constructor(exitCode: ExitCode) {
-    super(`exit ${exitCode}`);
-    this.exitCode = exitCode;
-  }
-}
 
 /**
  * Runs the CLI for `argv` (without node and script) and resolves with the exit code. Every error

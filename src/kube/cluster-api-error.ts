@@ -15,7 +15,10 @@ export class ClusterApiError extends KubesoakError {
     super(status === undefined ? 'api-unreachable' : `api-${status}`, message, {
       retryable,
       cause: options.cause,
-      hint: status === undefined ? 'check the kubeconfig server address and that the API server is up' : undefined,
+      hint:
+        status === undefined
+          ? 'check the kubeconfig server address and that the API server is up'
+          : undefined,
     });
     this.status = status;
     this.reason = options.reason;

@@ -76,7 +76,12 @@ export interface ClusterClient {
   readonly context: string;
   readonly kubeconfigPath: string | undefined;
 
-  get(kind: KubeKind, name: string, namespace: string | undefined, signal: AbortSignal): Promise<KubeObject | undefined>;
+  get(
+    kind: KubeKind,
+    name: string,
+    namespace: string | undefined,
+    signal: AbortSignal,
+  ): Promise<KubeObject | undefined>;
   list(kind: KubeKind, query: ListQuery, signal: AbortSignal): Promise<ListResult>;
   /**
    * Streams events until the watch ends; resolves with why it ended. Never reconnects by itself:
