@@ -95,6 +95,8 @@ export class SimClock {
     const deadline = now + 4;
     while (this.queue.length > 0 && (this.queue[0] as Entry).due <= now + 0.5) {
       if (performance.now() > deadline) {
+        // A callback of this slice may have armed a timer already: replace it, or close() misses it.
+        if (this.handle) clearTimeout(this.handle);
         this.handle = setTimeout(() => this.fire(), 0);
         this.armedFor = -Infinity;
         return;

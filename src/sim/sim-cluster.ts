@@ -6,6 +6,9 @@ import type { ApiServerOptions } from './api/api-server.ts';
 import { SimApiServer } from './api/api-server.ts';
 import { startControlPlane } from './controllers/control-plane.ts';
 import { EventRecorder } from './event-recorder.ts';
+import { FaultInjector } from './faults/fault-injector.ts';
+import { scenarioNodes } from './faults/scenario-nodes.ts';
+import type { Scenario } from './faults/scenario-schema.ts';
 import type { FaultPlan } from './kubelet/fault-plan.ts';
 import type { NodeSpec } from './kubelet/node-pool.ts';
 import type { NodeSide } from './kubelet/node-side.ts';
@@ -35,6 +38,12 @@ export interface SimClusterOptions {
   api?: ApiServerOptions;
   /** Kubelet fault plan (pulls, containers, probes, evictions); default healthy. */
   faults?: FaultPlan;
+  /**
+   * A validated scenario (see loadScenario): its seed, time scale and nodes apply unless the
+   * options above set them, and its faults drive the kubelets, the API server and the nodes.
+   * An explicit `faults` plan or `api.faults` hook replaces the scenario's of that kind.
+   */
+  scenario?: Scenario;
 }
 
 /** A running simulated cluster. */
@@ -52,6 +61,8 @@ export interface SimCluster {
   readonly api: SimApiServer;
   /** Nodes, scheduler and kubelets: `nodes.pool.setReady(name, false)`, `nodes.kubelet.evict(...)`. */
   readonly nodes: NodeSide;
+  /** The scenario's fault injector, when a scenario was given. */
+  readonly injector: FaultInjector | undefined;
   /** Stops every component and the server; idempotent. */
   stop(): Promise<void>;
 }
@@ -65,15 +76,17 @@ const CONTEXT_NAME = 'kubesoak-sim';
  * an http:// server.
  */
 export async function startSimCluster(options: SimClusterOptions = {}): Promise<SimCluster> {
+  const scenario = options.scenario;
   const store = new ObjectStore();
-  const clock = new SimClock(options.timeScale ?? 1);
+  const clock = new SimClock(options.timeScale ?? scenario?.timeScale ?? 1);
   const context: SimContext = {
     store,
     clock,
     events: new EventRecorder(store),
     logs: new PodLogStore(),
-    random: new SeededRandom(options.seed ?? 1),
+    random: new SeededRandom(options.seed ?? scenario?.seed ?? 1),
   };
+  const injector = scenario ? new FaultInjector(context, scenario) : undefined;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     store.create(R.namespace, {
       apiVersion: 'v1',
@@ -84,16 +97,25 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
     });
   }
   const components: SimComponent[] = [];
-  const api = new SimApiServer(context, options.api);
+  const api = new SimApiServer(context, {
+    ...options.api,
+    ...(options.api?.faults || !injector ? {} : { faults: injector.requestHook }),
+  });
   let tempDir: string | undefined;
   try {
     components.push(startControlPlane(context));
+    const faults = options.faults ?? injector?.plan;
     const nodes = startNodeSide(context, {
-      nodes: options.nodes ?? 3,
-      ...(options.faults ? { faults: options.faults } : {}),
+      nodes: options.nodes ?? (scenario ? scenarioNodes(scenario) : undefined) ?? 3,
+      ...(faults ? { faults } : {}),
     });
     components.push(nodes);
     const url = await api.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+    if (injector) {
+      injector.attach(api, nodes);
+      injector.start();
+      components.push(injector);
+    }
     const kubeconfig = stringify({
       apiVersion: 'v1',
       kind: 'Config',
@@ -120,6 +142,7 @@ export async function startSimCluster(options: SimClusterOptions = {}): Promise<
       context,
       api,
       nodes,
+      injector,
       stop() {
         stopped ??= (async () => {
           await api.close();

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { loadScenario } from '../../sim/faults/load-scenario.ts';
 import { startSimCluster } from '../../sim/sim-cluster.ts';
 import type { CliIo } from '../cli-io.ts';
 import { globalOptions } from '../global-options.ts';
@@ -11,6 +12,7 @@ interface SimOptions {
   timeScale: number;
   seed: string;
   kubeconfigOut?: string;
+  scenario?: string;
 }
 
 /** `kubesoak sim`: run the simulated cluster until SIGINT/SIGTERM. */
@@ -28,15 +30,25 @@ export function registerSimCommand(program: Command, io: CliIo): void {
     )
     .option('--seed <seed>', 'seed of every random draw', '1')
     .option('--kubeconfig-out <file>', 'write the kubeconfig here (default: a temp file)')
+    .option('--scenario <file>', 'scenario YAML: seed, nodes and faults to inject (see docs/sim.md)')
     .action(async (options: SimOptions, command: Command) => {
       const { json } = globalOptions(command);
+      const scenario = options.scenario ? await loadScenario(options.scenario) : undefined;
+      // Flags given on the command line win over the scenario; their defaults do not.
+      const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+      const useFlag = (name: string) => !scenario || given(name);
       const cluster = await startSimCluster({
         port: options.port,
-        nodes: options.nodes,
-        timeScale: options.timeScale,
-        seed: options.seed,
+        ...(useFlag('nodes') || scenario?.nodes === undefined ? { nodes: options.nodes } : {}),
+        ...(useFlag('timeScale') || scenario?.timeScale === undefined
+          ? { timeScale: options.timeScale }
+          : {}),
+        ...(useFlag('seed') || scenario?.seed === undefined ? { seed: options.seed } : {}),
         ...(options.kubeconfigOut ? { kubeconfigPath: options.kubeconfigOut } : {}),
+        ...(scenario ? { scenario } : {}),
       });
+      const nodeCount = cluster.nodes.pool.nodes.length;
+      const timeScale = cluster.context.clock.timeScale;
       if (json) {
         io.stdout.write(
           `${JSON.stringify({ url: cluster.url, kubeconfig: cluster.kubeconfigPath, context: cluster.contextName })}\n`,
@@ -44,7 +56,10 @@ export function registerSimCommand(program: Command, io: CliIo): void {
       } else {
         io.stdout.write(
           [
-            `simulated cluster listening on ${cluster.url} (${options.nodes} nodes, time scale ${options.timeScale})`,
+            `simulated cluster listening on ${cluster.url} (${nodeCount} nodes, time scale ${timeScale})`,
+            ...(options.scenario
+              ? [`scenario: ${options.scenario} (${scenario?.faults?.length ?? 0} faults)`]
+              : []),
             `kubeconfig: ${cluster.kubeconfigPath}`,
             `try: KUBECONFIG=${cluster.kubeconfigPath} kubectl get nodes -o wide`,
             'press Ctrl-C to stop',

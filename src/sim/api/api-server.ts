@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import type { SimTimer } from '../sim-clock.ts';
 import type { SimContext } from '../sim-context.ts';
 import { R } from '../resources.ts';
 import type { DeleteOptions } from '../store/object-store.ts';
@@ -38,6 +39,7 @@ import { validateObject } from './validation.ts';
 /** What the fault layer may do to a request before it is served (used by fault injection). */
 export type RequestFault =
   | { kind: 'status'; code: number; reason?: string; message?: string }
+  /** Simulated ms, scaled by the cluster's time scale. */
   | { kind: 'delay'; ms: number }
   | { kind: 'reset' };
 
@@ -76,6 +78,8 @@ export class SimApiServer {
   private bookmarkTimer: NodeJS.Timeout | undefined;
   private address = '127.0.0.1:0';
   private closed = false;
+  private refusing = false;
+  private refuseTimer: SimTimer | undefined;
   /** Requests served so far (for benchmarks and tests). */
   requestCount = 0;
   /** Server-side durations (ms) of non-watch requests since the last reset, bounded. */
@@ -122,13 +126,54 @@ export class SimApiServer {
     return closers.length;
   }
 
+  /**
+   * Fault injection: stops accepting connections for `simMs` simulated ms, as a restarting API
+   * server or a dead load balancer does. Open connections are destroyed (clients see EOF or
+   * "connection reset by peer"), new ones are refused ("connect: connection refused"), then the
+   * server listens again on the same port.
+   */
+  refuseConnections(simMs: number): void {
+    if (this.closed || this.refusing) return;
+    this.refusing = true;
+    this.dropWatches();
+    this.server.close();
+    for (const socket of this.sockets) socket.destroy();
+    this.refuseTimer = this.ctx.clock.after(simMs, () => this.relisten());
+  }
+
+  private relisten(): void {
+    this.refuseTimer = undefined;
+    if (this.closed) return;
+    const [host = '127.0.0.1', port = '0'] = splitHostPort(this.address);
+    // Someone may have taken the port meanwhile: keep trying every simulated second.
+    const retry = () => {
+      this.server.off('listening', listening);
+      if (!this.closed) this.refuseTimer = this.ctx.clock.after(1000, () => this.relisten());
+    };
+    const listening = () => {
+      this.server.off('error', retry);
+      this.refusing = false;
+    };
+    this.server.once('error', retry);
+    this.server.once('listening', listening);
+    this.server.listen(Number(port), host);
+  }
+
+  /** True while {@link refuseConnections} keeps the port closed. */
+  get refusingConnections(): boolean {
+    return this.refusing;
+  }
+
   /** Stops accepting and closes every connection. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.bookmarkTimer) clearInterval(this.bookmarkTimer);
+    this.refuseTimer?.cancel();
     this.dropWatches();
-    const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const done = this.server.listening
+      ? new Promise<void>((resolve) => this.server.close(() => resolve()))
+      : Promise.resolve();
     for (const socket of this.sockets) socket.destroy();
     await done;
   }
@@ -148,7 +193,8 @@ export class SimApiServer {
       if (this.options.faults) {
         const verb = this.verbOf(method, url);
         for (const fault of this.options.faults({ method, path: url.pathname, verb })) {
-          if (fault.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+          if (fault.kind === 'delay')
+            await new Promise<void>((resolve) => this.ctx.clock.after(fault.ms, resolve));
           else if (fault.kind === 'reset') {
             req.socket.destroy();
             return;
@@ -911,4 +957,9 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+function splitHostPort(address: string): [string, string] {
+  const at = address.lastIndexOf(':');
+  return [address.slice(0, at), address.slice(at + 1)];
 }

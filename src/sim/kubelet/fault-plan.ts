@@ -68,6 +68,8 @@ export interface ProbeBehaviour {
   failFirst?: number;
   /** Every attempt fails once the container has run this many simulated ms. */
   failAfterMs?: number;
+  /** Asked at every attempt: true fails it (faults that depend on what else runs, e.g. a helm test). */
+  failWhen?: () => boolean;
   /** The failure output in the Unhealthy event; default by probe kind (e.g. "HTTP probe failed with statuscode: 503"). */
   output?: string;
 }

@@ -679,7 +679,7 @@ export class PodWorker {
     if (
       run.spec.livenessProbe &&
       liveness &&
-      ((liveness.failFirst ?? 0) > 0 || liveness.failAfterMs !== undefined)
+      ((liveness.failFirst ?? 0) > 0 || liveness.failAfterMs !== undefined || liveness.failWhen !== undefined)
     )
       kinds.push('liveness');
     for (const kind of kinds) {
@@ -718,7 +718,8 @@ export class PodWorker {
     const ranMs = this.timeline.now - run.startedAtMs;
     const ok =
       counters.attempts > (behaviour.failFirst ?? 0) &&
-      (behaviour.failAfterMs === undefined || ranMs < behaviour.failAfterMs);
+      (behaviour.failAfterMs === undefined || ranMs < behaviour.failAfterMs) &&
+      behaviour.failWhen?.() !== true;
     if (ok) {
       counters.successes += 1;
       counters.failures = 0;
@@ -739,7 +740,8 @@ export class PodWorker {
           this.write();
         }
         // Healthy readiness never changes again; only a later failure needs more ticks.
-        if (run.readinessPassed && behaviour.failAfterMs === undefined) return;
+        if (run.readinessPassed && behaviour.failAfterMs === undefined && behaviour.failWhen === undefined)
+          return;
       }
       again();
       return;
