@@ -3,6 +3,7 @@ import { VERSION } from '../version.ts';
 import type { CliIo } from './cli-io.ts';
 import { registerAwaitCommand } from './commands/await-command.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
+import { registerIterateCommand } from './commands/iterate-command.ts';
 import { registerSimCommand } from './commands/sim-command.ts';
 import { registerToolsCommand } from './commands/tools-command.ts';
 
@@ -29,6 +30,9 @@ export function buildProgram(io: CliIo): Command {
       outputError: (text, write) => write(`kubesoak: ${text.replace(/^error: /, '')}`),
     })
     .exitOverride()
+    // Program options only before the subcommand, so a subcommand may own a flag the program also
+    // has (`kubesoak iterate --version 1.2` is the chart version, `kubesoak --version` ours).
+    .enablePositionalOptions()
     .addHelpText(
       'after',
       [
@@ -46,5 +50,19 @@ export function buildProgram(io: CliIo): Command {
   registerSimCommand(program, io);
   program.commandsGroup('Single iteration:');
   registerAwaitCommand(program, io);
+  registerIterateCommand(program, io);
+  // --debug and --json work after the subcommand too: every command accepts them itself.
+  for (const command of program.commands) acceptGlobalFlags(command);
   return program;
+}
+
+function acceptGlobalFlags(command: Command): void {
+  // No defaults: an unset flag must not override the same flag given before the subcommand.
+  if (!command.options.some((option) => option.long === '--debug')) {
+    command.option('--debug', 'print stack traces and debug logs');
+  }
+  if (!command.options.some((option) => option.long === '--json')) {
+    command.option('--json', 'print machine-readable JSON on stdout');
+  }
+  for (const sub of command.commands) acceptGlobalFlags(sub);
 }
