@@ -19,8 +19,8 @@ export function buildProgram(io: CliIo): Command {
         'of times in parallel, and learn how often it fails, why, and on which node.',
     )
     .version(VERSION, '-V, --version', 'print the kubesoak version')
-    .option('--debug', 'print stack traces and debug logs', false)
-    .option('--json', 'print machine-readable JSON on stdout', false)
+    .option('--debug', 'print stack traces and debug logs')
+    .option('--json', 'print machine-readable JSON on stdout')
     .helpOption('-h, --help', 'show help for a command')
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run `kubesoak --help` for usage)')

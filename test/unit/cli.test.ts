@@ -65,6 +65,30 @@ describe('kubesoak CLI conventions', () => {
     expect(parsed.error).toMatchObject({ code: 'not-available', exitCode: 1 });
   });
 
+  it('--json works before and after the subcommand', async () => {
+    for (const argv of [
+      ['--json', 'demo'],
+      ['demo', '--json'],
+    ]) {
+      const { code, err } = await cli(...argv);
+      expect(code).toBe(1);
+      expect(JSON.parse(err.trim())).toMatchObject({ error: { code: 'not-available' } });
+    }
+  });
+
+  it('a subcommand owns its own --version (the chart version), kubesoak --version stays ours', async () => {
+    const { code, out, err } = await cli(
+      'iterate',
+      '--version',
+      '9.9.9',
+      '--kubeconfig',
+      '/nonexistent/kubeconfig',
+    );
+    expect(out).not.toMatch(/^\d+\.\d+\.\d+\s*$/);
+    expect(code).toBe(2);
+    expect(err).toMatch(/^kubesoak: invalid iteration config: /);
+  });
+
   it('the installed bin runs under the pinned Node and prints help', async () => {
     const { stdout } = await run(process.execPath, [bin, '--help']);
     expect(stdout).toMatch(/Usage: kubesoak/);
