@@ -225,25 +225,35 @@ function uninstallStep(config: IterationConfig): Step {
         if (error instanceof HelmError && error.kind === HelmErrorKind.releaseNotFound) return ok;
         throw error;
       }
-      // What uninstall should have removed and did not.
+      // What uninstall should have removed and did not: namespaced objects (namespace deletion would
+      // hide them) and cluster-scoped ones (nothing else removes them; they leak into every later
+      // iteration, e.g. through helm.sh/resource-policy: keep).
       const leftovers: string[] = [];
+      const unchecked: string[] = [];
       for (const object of state.manifest) {
         const kind = (KubeKind as Record<string, KubeKind | undefined>)[object.kind];
-        if (!kind || CLUSTER_SCOPED_KINDS.has(object.kind)) continue;
-        const current = await client.get(kind, object.name, object.namespace ?? identity.namespace, signal);
+        if (!kind) {
+          // Secrets are never read (their data would come back with them).
+          if (CLUSTER_SCOPED_KINDS.has(object.kind)) unchecked.push(`${object.kind}/${object.name}`);
+          continue;
+        }
+        const namespace = CLUSTER_SCOPED_KINDS.has(object.kind)
+          ? undefined
+          : (object.namespace ?? identity.namespace);
+        const current = await client.get(kind, object.name, namespace, signal);
         if (current && !current.metadata.deletionTimestamp) leftovers.push(`${object.kind}/${object.name}`);
         else if (current)
           leftovers.push(
             `${object.kind}/${object.name} (terminating, finalizers: ${(current.metadata.finalizers ?? []).join(',') || 'none'})`,
           );
       }
-      const clusterScoped = state.manifest.filter((object) => CLUSTER_SCOPED_KINDS.has(object.kind));
-      if (clusterScoped.length > 0)
+      if (unchecked.length > 0)
         state.notes.push({
           step: StepName.uninstall,
           level: 'info',
-          message: 'the release created cluster-scoped objects; namespace deletion does not remove them',
-          objects: clusterScoped.map((object) => `${object.kind}/${object.name}`),
+          message:
+            'the release created cluster-scoped objects of kinds kubesoak does not check after uninstall',
+          objects: unchecked,
         });
       const pvcs = await client.list(
         KubeKind.PersistentVolumeClaim,

@@ -23,6 +23,16 @@ export const KubeKind = {
   Job: 'Job',
   ResourceQuota: 'ResourceQuota',
   LimitRange: 'LimitRange',
+  ServiceAccount: 'ServiceAccount',
+  CronJob: 'CronJob',
+  Ingress: 'Ingress',
+  NetworkPolicy: 'NetworkPolicy',
+  PodDisruptionBudget: 'PodDisruptionBudget',
+  HorizontalPodAutoscaler: 'HorizontalPodAutoscaler',
+  Role: 'Role',
+  RoleBinding: 'RoleBinding',
+  ClusterRole: 'ClusterRole',
+  ClusterRoleBinding: 'ClusterRoleBinding',
 } as const;
 export type KubeKind = (typeof KubeKind)[keyof typeof KubeKind];
 

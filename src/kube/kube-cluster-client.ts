@@ -45,6 +45,40 @@ const KIND_PATHS: Record<KubeKind, KindPath> = {
   [KubeKind.Job]: { prefix: '/apis/batch/v1', plural: 'jobs', namespaced: true },
   [KubeKind.ResourceQuota]: { prefix: '/api/v1', plural: 'resourcequotas', namespaced: true },
   [KubeKind.LimitRange]: { prefix: '/api/v1', plural: 'limitranges', namespaced: true },
+  [KubeKind.ServiceAccount]: { prefix: '/api/v1', plural: 'serviceaccounts', namespaced: true },
+  [KubeKind.CronJob]: { prefix: '/apis/batch/v1', plural: 'cronjobs', namespaced: true },
+  [KubeKind.Ingress]: { prefix: '/apis/networking.k8s.io/v1', plural: 'ingresses', namespaced: true },
+  [KubeKind.NetworkPolicy]: {
+    prefix: '/apis/networking.k8s.io/v1',
+    plural: 'networkpolicies',
+    namespaced: true,
+  },
+  [KubeKind.PodDisruptionBudget]: {
+    prefix: '/apis/policy/v1',
+    plural: 'poddisruptionbudgets',
+    namespaced: true,
+  },
+  [KubeKind.HorizontalPodAutoscaler]: {
+    prefix: '/apis/autoscaling/v2',
+    plural: 'horizontalpodautoscalers',
+    namespaced: true,
+  },
+  [KubeKind.Role]: { prefix: '/apis/rbac.authorization.k8s.io/v1', plural: 'roles', namespaced: true },
+  [KubeKind.RoleBinding]: {
+    prefix: '/apis/rbac.authorization.k8s.io/v1',
+    plural: 'rolebindings',
+    namespaced: true,
+  },
+  [KubeKind.ClusterRole]: {
+    prefix: '/apis/rbac.authorization.k8s.io/v1',
+    plural: 'clusterroles',
+    namespaced: false,
+  },
+  [KubeKind.ClusterRoleBinding]: {
+    prefix: '/apis/rbac.authorization.k8s.io/v1',
+    plural: 'clusterrolebindings',
+    namespaced: false,
+  },
 };
 
 /** Options of {@link KubeClusterClient}. */
