@@ -1,0 +1,431 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { KubesoakError } from '../errors/kubesoak-error.ts';
+import type { StoredIterationResult } from './iteration-job.ts';
+import { decodeResult } from './result-codec.ts';
+import { runChannels } from './redis-run-channels.ts';
+import { RunState } from './run-model.ts';
+import type { Run, RunSpec } from './run-model.ts';
+
+/** Another live run already uses the name. */
+export class RunNameTakenError extends KubesoakError {
+  constructor(name: string) {
+    super('run-name-taken', `invalid run submission: name: "${name}" is already used by a live run`, {
+      retryable: false,
+      hint: 'choose another name or cancel the other run',
+    });
+  }
+}
+
+/** What beginAttempt tells a worker about a job it just took. */
+export type AttemptStart =
+  | { kind: 'run'; attempt: number }
+  /** The run was cancelled, removed, or the iteration already has a result: do not execute. */
+  | { kind: 'skip'; reason: 'cancelled' | 'recorded' | 'gone' };
+
+// Every script runs atomically on the server, which is what makes dispatch and recording safe with
+// several schedulers and workers: no read-modify-write happens on the client.
+
+const CREATE = `
+local existing = redis.call('HGET', KEYS[2], ARGV[2])
+if existing then
+  local state = redis.call('HGET', ARGV[3] .. existing, 'state')
+  if state == 'queued' or state == 'running' then return 0 end
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+redis.call('SADD', KEYS[4], ARGV[1])
+return 1`;
+
+// Reserves up to ARGV[1] iterations under the run's P: returns {first, count}.
+const RESERVE = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'queued' and state ~= 'running' then return {0, 0} end
+local n = tonumber(redis.call('HGET', KEYS[1], 'iterations'))
+local p = tonumber(redis.call('HGET', KEYS[1], 'parallel'))
+local d = tonumber(redis.call('HGET', KEYS[1], 'dispatched'))
+local a = tonumber(redis.call('HGET', KEYS[1], 'active'))
+local k = math.min(tonumber(ARGV[1]), p - a, n - d)
+if k <= 0 then return {d, 0} end
+redis.call('HSET', KEYS[1], 'dispatched', d + k, 'active', a + k)
+for i = d, d + k - 1 do redis.call('SADD', KEYS[2], i) end
+if state == 'queued' then redis.call('HSET', KEYS[1], 'state', 'running', 'startedAt', ARGV[2]) end
+return {d, k}`;
+
+// Exactly once: only the first record of an iteration counts; duplicates return {0}. A new record
+// also reserves the run's next iterations (at most ARGV[7]) within P, so the recorder can enqueue
+// them at once: topping up on the result path avoids a round trip through the scheduler per result.
+// Only a run's completion is published; nothing else on this path needs the scheduler.
+const RECORD = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return {-1} end
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return {0} end
+redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+local a = tonumber(redis.call('HGET', KEYS[2], 'active'))
+if redis.call('SREM', KEYS[3], ARGV[1]) == 1 then
+  a = a - 1
+  redis.call('HSET', KEYS[2], 'active', a)
+end
+local n = tonumber(redis.call('HGET', KEYS[2], 'iterations'))
+local total = tonumber(redis.call('HGET', KEYS[2], 'passed')) + tonumber(redis.call('HGET', KEYS[2], 'failed'))
+  + tonumber(redis.call('HGET', KEYS[2], 'error'))
+local state = redis.call('HGET', KEYS[2], 'state')
+if total >= n and (state == 'queued' or state == 'running') then
+  redis.call('HSET', KEYS[2], 'state', 'completed', 'finishedAt', ARGV[4])
+  redis.call('SREM', KEYS[4], ARGV[5])
+  state = 'completed'
+  redis.call('PUBLISH', ARGV[6], ARGV[5])
+end
+if state ~= 'running' then return {1, 0, 0} end
+local p = tonumber(redis.call('HGET', KEYS[2], 'parallel'))
+local d = tonumber(redis.call('HGET', KEYS[2], 'dispatched'))
+local k = math.min(tonumber(ARGV[7]), p - a, n - d)
+if k <= 0 then return {1, d, 0} end
+redis.call('HSET', KEYS[2], 'dispatched', d + k, 'active', a + k)
+for i = d, d + k - 1 do redis.call('SADD', KEYS[3], i) end
+return {1, d, k}`;
+
+// Counts the attempt only when the iteration will really run.
+const BEGIN = `
+local state = redis.call('HGET', KEYS[2], 'state')
+if not state then return {0, 'gone'} end
+if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return {0, 'recorded'} end
+if state == 'cancelled' then
+  if redis.call('SREM', KEYS[4], ARGV[1]) == 1 then redis.call('HINCRBY', KEYS[2], 'active', -1) end
+  return {0, 'cancelled'}
+end
+return {redis.call('HINCRBY', KEYS[1], ARGV[1], 1), 'run'}`;
+
+const CANCEL = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'queued' and state ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'cancelled', 'cancelledAt', ARGV[1], 'finishedAt', ARGV[1])
+redis.call('SREM', KEYS[2], ARGV[2])
+return 1`;
+
+const DELETE = `
+local name = redis.call('HGET', KEYS[1], 'name')
+if name and redis.call('HGET', KEYS[5], name) == ARGV[1] then redis.call('HDEL', KEYS[5], name) end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('ZREM', KEYS[6], ARGV[1])
+redis.call('SREM', KEYS[7], ARGV[1])
+return 1`;
+
+/** The run's fields as the dispatcher needs them (one HMGET). */
+export interface RunProgress {
+  id: string;
+  state: RunState;
+  iterations: number;
+  parallel: number;
+  dispatched: number;
+  active: number;
+}
+
+/**
+ * Runs, dispatch cursors, attempts and results in Redis. All keys start with `prefix:` (use a hash
+ * tag such as `{kubesoak}` on Redis Cluster so that each script's keys share a slot).
+ */
+export class RedisRunStore {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  constructor(redis: Redis, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+  }
+
+  /**
+   * EVALSHA with a fallback to EVAL: saves sending the script text on every call, and survives a
+   * Redis restart (which empties the script cache) through the NOSCRIPT fallback.
+   */
+  async #script(source: string, numKeys: number, ...args: Array<string | number | Buffer>): Promise<unknown> {
+    const sha = scriptSha(source);
+    try {
+      return await this.#redis.evalsha(sha, numKeys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
+      return this.#redis.eval(source, numKeys, ...args);
+    }
+  }
+
+  #run(id: string): string {
+    return `${this.#prefix}:run:${id}`;
+  }
+  #results(id: string): string {
+    return `${this.#prefix}:results:${id}`;
+  }
+  #attempts(id: string): string {
+    return `${this.#prefix}:attempts:${id}`;
+  }
+  #inflight(id: string): string {
+    return `${this.#prefix}:inflight:${id}`;
+  }
+  get #names(): string {
+    return `${this.#prefix}:run-names`;
+  }
+  get #runs(): string {
+    return `${this.#prefix}:runs`;
+  }
+  get #live(): string {
+    return `${this.#prefix}:live-runs`;
+  }
+
+  /** Stores a validated run in one atomic step; RunNameTakenError when a live run has the name. */
+  async create(id: string, spec: RunSpec, now: Date): Promise<Run> {
+    const run: Run = {
+      ...spec,
+      id,
+      state: RunState.queued,
+      counts: { passed: 0, failed: 0, error: 0 },
+      dispatched: 0,
+      active: 0,
+      createdAt: now.toISOString(),
+    };
+    const fields = [
+      'id',
+      id,
+      'name',
+      spec.name,
+      'spec',
+      JSON.stringify(spec),
+      'iterations',
+      spec.iterations,
+      'parallel',
+      spec.parallel,
+      'state',
+      run.state,
+      'passed',
+      0,
+      'failed',
+      0,
+      'error',
+      0,
+      'dispatched',
+      0,
+      'active',
+      0,
+      'createdAt',
+      run.createdAt,
+    ];
+    const created = (await this.#script(
+      CREATE,
+      4,
+      this.#run(id),
+      this.#names,
+      this.#runs,
+      this.#live,
+      id,
+      spec.name,
+      `${this.#prefix}:run:`,
+      now.getTime(),
+      ...fields,
+    )) as number;
+    if (created !== 1) throw new RunNameTakenError(spec.name);
+    return run;
+  }
+
+  /** A run by id or by name (the latest run with that name). */
+  async resolve(idOrName: string): Promise<Run | undefined> {
+    const byId = await this.get(idOrName);
+    if (byId) return byId;
+    const id = await this.#redis.hget(this.#names, idOrName);
+    return id ? this.get(id) : undefined;
+  }
+
+  async get(id: string): Promise<Run | undefined> {
+    const hash = await this.#redis.hgetall(this.#run(id));
+    return hash.id ? toRun(hash) : undefined;
+  }
+
+  /** The newest runs first. */
+  async list(limit: number): Promise<Run[]> {
+    const ids = await this.#redis.zrevrange(this.#runs, 0, limit - 1);
+    if (ids.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.#run(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.flatMap(([error, hash]) => {
+      const fields = hash as Record<string, string> | undefined;
+      return !error && fields?.id ? [toRun(fields)] : [];
+    });
+  }
+
+  /** Ids of queued and running runs. */
+  liveRunIds(): Promise<string[]> {
+    return this.#redis.smembers(this.#live);
+  }
+
+  /** Dispatch fields of several runs in one round trip. */
+  async progress(ids: readonly string[]): Promise<RunProgress[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids)
+      pipeline.hmget(this.#run(id), 'state', 'iterations', 'parallel', 'dispatched', 'active');
+    const replies = (await pipeline.exec()) ?? [];
+    const out: RunProgress[] = [];
+    replies.forEach(([error, values], index) => {
+      const [state, iterations, parallel, dispatched, active] = (values ?? []) as (string | null)[];
+      if (error || !state) return;
+      out.push({
+        id: ids[index] as string,
+        state: state as RunState,
+        iterations: Number(iterations),
+        parallel: Number(parallel),
+        dispatched: Number(dispatched),
+        active: Number(active),
+      });
+    });
+    return out;
+  }
+
+  /**
+   * Atomically advances the run's dispatch cursor by at most `want`, never beyond P active or N
+   * dispatched; returns the reserved iteration numbers (possibly none).
+   */
+  async reserve(id: string, want: number, now: Date): Promise<number[]> {
+    const [first, count] = (await this.#script(
+      RESERVE,
+      2,
+      this.#run(id),
+      this.#inflight(id),
+      want,
+      now.toISOString(),
+    )) as [number, number];
+    return Array.from({ length: count }, (_, index) => first + index);
+  }
+
+  /** Iterations dispatched and not yet recorded (at most P). */
+  async inflight(id: string): Promise<number[]> {
+    const members = await this.#redis.smembers(this.#inflight(id));
+    return members.map(Number).sort((a, b) => a - b);
+  }
+
+  /** Counts a new attempt of an iteration unless it must not run (see AttemptStart). */
+  async beginAttempt(id: string, iteration: number): Promise<AttemptStart> {
+    const [attempt, kind] = (await this.#script(
+      BEGIN,
+      4,
+      this.#attempts(id),
+      this.#run(id),
+      this.#results(id),
+      this.#inflight(id),
+      iteration,
+    )) as [number, string];
+    if (kind === 'run') return { kind: 'run', attempt };
+    return { kind: 'skip', reason: kind as 'cancelled' | 'recorded' | 'gone' };
+  }
+
+  /** How many attempts an iteration has started (0 if none). */
+  async attempts(id: string, iteration: number): Promise<number> {
+    return Number((await this.#redis.hget(this.#attempts(id), String(iteration))) ?? 0);
+  }
+
+  /**
+   * Records an iteration's result exactly once: `isNew` is false for a duplicate (a retried or
+   * re-delivered job) or a run that no longer exists. `next` are iterations reserved for the
+   * recorder to enqueue (at most `refill`), so a finished slot is refilled without the scheduler.
+   */
+  async record(
+    id: string,
+    iteration: number,
+    outcome: StoredIterationResult['outcome'],
+    payload: Buffer,
+    now: Date,
+    refill = 1,
+  ): Promise<{ isNew: boolean; next: number[] }> {
+    const [written, first = 0, count = 0] = (await this.#script(
+      RECORD,
+      4,
+      this.#results(id),
+      this.#run(id),
+      this.#inflight(id),
+      this.#live,
+      iteration,
+      payload,
+      outcome,
+      now.toISOString(),
+      id,
+      runChannels(this.#prefix).results,
+      refill,
+    )) as number[];
+    return { isNew: written === 1, next: Array.from({ length: count }, (_, index) => first + index) };
+  }
+
+  async result(id: string, iteration: number): Promise<StoredIterationResult | undefined> {
+    const payload = await this.#redis.hgetBuffer(this.#results(id), String(iteration));
+    return payload ? decodeResult(payload) : undefined;
+  }
+
+  /** Whether an iteration has a result, without reading it. */
+  async hasResult(id: string, iteration: number): Promise<boolean> {
+    return (await this.#redis.hexists(this.#results(id), String(iteration))) === 1;
+  }
+
+  /** Cancels a live run; false when it had already ended. */
+  async cancel(id: string, now: Date): Promise<boolean> {
+    return (
+      ((await this.#script(CANCEL, 2, this.#run(id), this.#live, now.toISOString(), id)) as number) === 1
+    );
+  }
+
+  /**
+   * Deletes ended runs older than `maxAgeMs` and all but the newest `maxCount` ended runs, with
+   * their results. Live runs are never deleted. Returns the deleted ids.
+   */
+  async applyRetention(options: { maxAgeMs: number; maxCount: number }, now: Date): Promise<string[]> {
+    const ids = await this.#redis.zrevrange(this.#runs, 0, -1);
+    const states = await this.progress(ids);
+    const created = await Promise.all(states.map((run) => this.#redis.zscore(this.#runs, run.id)));
+    const ended = states
+      .map((run, index) => ({ id: run.id, state: run.state, createdMs: Number(created[index]) }))
+      .filter((run) => run.state === RunState.completed || run.state === RunState.cancelled);
+    const doomed = ended.filter(
+      (run, index) => index >= options.maxCount || now.getTime() - run.createdMs > options.maxAgeMs,
+    );
+    for (const run of doomed) {
+      await this.#script(
+        DELETE,
+        7,
+        this.#run(run.id),
+        this.#results(run.id),
+        this.#attempts(run.id),
+        this.#inflight(run.id),
+        this.#names,
+        this.#runs,
+        this.#live,
+        run.id,
+      );
+    }
+    return doomed.map((run) => run.id);
+  }
+}
+
+const shas = new Map<string, string>();
+function scriptSha(source: string): string {
+  let sha = shas.get(source);
+  if (!sha) {
+    sha = createHash('sha1').update(source).digest('hex');
+    shas.set(source, sha);
+  }
+  return sha;
+}
+
+function toRun(hash: Record<string, string>): Run {
+  const spec = JSON.parse(hash.spec ?? '{}') as RunSpec;
+  return {
+    ...spec,
+    id: hash.id ?? '',
+    state: (hash.state ?? RunState.queued) as RunState,
+    counts: {
+      passed: Number(hash.passed ?? 0),
+      failed: Number(hash.failed ?? 0),
+      error: Number(hash.error ?? 0),
+    },
+    dispatched: Number(hash.dispatched ?? 0),
+    active: Number(hash.active ?? 0),
+    createdAt: hash.createdAt ?? '',
+    startedAt: hash.startedAt,
+    finishedAt: hash.finishedAt,
+    cancelledAt: hash.cancelledAt,
+  };
+}
