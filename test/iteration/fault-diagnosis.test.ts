@@ -82,7 +82,8 @@ describe.runIf(tools.helm)('failure diagnosis against the simulated cluster', ()
     expect(result.snapshot?.logs.some((log) => log.container === 'web' && log.previous)).toBe(true);
     // The snapshot: describe of unready pods, nodes with memory, helm status and commands, no secrets.
     const snapshot = result.snapshot;
-    const web = snapshot?.podDetails.find((pod) => pod.name.startsWith('soak-web-'));
+    // The pod the evidence names: the other replica may not have crashed yet when the snapshot ran.
+    const web = snapshot?.podDetails.find((pod) => pod.name === result.evidence[0]?.pod);
     expect(web?.containers.find((c) => c.name === 'web')?.probes.map((probe) => probe.kind)).toEqual([
       'startup',
       'readiness',
