@@ -8,6 +8,12 @@ export const HelmErrorKind = {
   connectionRefused: 'connection-refused',
   /** The connection broke mid-operation ("transport is closing", "connection reset", "EOF"). */
   transportClosing: 'transport-closing',
+  /**
+   * The API server answered with a server-side error (5xx, 429): "the server is currently unable to
+   * handle the request", "Internal error occurred", "etcdserver: request timed out". The cluster's
+   * control plane failed, not the chart.
+   */
+  serverError: 'server-error',
   /** helm gave up waiting ("timed out waiting for the condition", "context deadline exceeded"). */
   timedOut: 'timed-out',
   /** The release name is taken ("cannot re-use a name that is still in use"). */
@@ -40,6 +46,7 @@ export interface HelmCommandOutput {
 }
 
 const RETRYABLE: ReadonlySet<HelmErrorKind> = new Set([
+  HelmErrorKind.serverError,
   HelmErrorKind.connectionRefused,
   HelmErrorKind.transportClosing,
   HelmErrorKind.timedOut,
@@ -71,6 +78,10 @@ export class HelmError extends KubesoakError {
 /** Known texts, most specific first: a timeout message can also mention the failed pod. */
 const PATTERNS: ReadonlyArray<readonly [RegExp, HelmErrorKind]> = [
   [/cannot re-use a name that is still in use/i, HelmErrorKind.nameInUse],
+  [
+    /the server is currently unable to handle the request|Internal error occurred|the server has received too many requests|etcdserver: |an error on the server|\((?:InternalError|ServiceUnavailable|TooManyRequests)\)/i,
+    HelmErrorKind.serverError,
+  ],
   [
     /rendered manifests contain an error|parse error|error converting YAML|unable to build kubernetes objects|execution error at|template: /i,
     HelmErrorKind.renderError,

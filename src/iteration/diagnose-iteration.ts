@@ -72,6 +72,7 @@ export function diagnoseIteration(input: DiagnosisInput): Diagnosis {
   if (step.error?.source === 'helm') {
     const kind = step.error.kind;
     if (kind === HelmErrorKind.binaryMissing) return errorOutcome(step, DiagnosisCategory.infrastructure);
+    if (kind === HelmErrorKind.serverError) return errorOutcome(step, DiagnosisCategory.apiError);
     if (kind === HelmErrorKind.connectionRefused) return errorOutcome(step, DiagnosisCategory.helmTransport);
     if (kind === HelmErrorKind.transportClosing)
       return failed(step, DiagnosisCategory.helmTransport, [{ message: step.message ?? '' }]);

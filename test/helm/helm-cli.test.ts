@@ -137,6 +137,14 @@ describe('HelmCli errors', () => {
         'Error: resource Pod/ns/x-test not ready. status: Failed, message: pod x-test failed',
       ),
     ).toBe(HelmErrorKind.testFailed);
+    expect(
+      classifyHelmOutput(
+        'Error: INSTALLATION FAILED: failed to create resource: the server is currently unable to handle the request (post deployments.apps)',
+      ),
+    ).toBe(HelmErrorKind.serverError);
+    expect(classifyHelmOutput('Error: Internal error occurred: etcdserver: request timed out')).toBe(
+      HelmErrorKind.serverError,
+    );
   });
 
   it('a missing binary is binary-missing, not retryable', async () => {
