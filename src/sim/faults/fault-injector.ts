@@ -15,7 +15,7 @@ import { parseImageRef } from '../kubelet/image-ref.ts';
 import type { PodCondition } from '../kubelet/kube-shapes.ts';
 import { podSpecOf, podStatusOf } from '../kubelet/kube-shapes.ts';
 import type { NodeSide } from '../kubelet/node-side.ts';
-import { parseQuantity } from '../kubelet/quantity.ts';
+import { parseQuantity } from '../../kube/quantity.ts';
 import { R } from '../resources.ts';
 import type { SimTimer } from '../sim-clock.ts';
 import type { SimComponent, SimContext } from '../sim-context.ts';

@@ -3,7 +3,7 @@ import type { ContainerSpec, NodeCondition, Taint } from '../kubelet/kube-shapes
 import { podSpecOf, podStatusOf } from '../kubelet/kube-shapes.ts';
 import type { Kubelet } from '../kubelet/kubelet.ts';
 import type { NodePool } from '../kubelet/node-pool.ts';
-import { parseQuantity } from '../kubelet/quantity.ts';
+import { parseQuantity } from '../../kube/quantity.ts';
 import { R } from '../resources.ts';
 import type { SimTimer } from '../sim-clock.ts';
 import type { SimComponent, SimContext } from '../sim-context.ts';

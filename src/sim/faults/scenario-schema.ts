@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../../config/duration.ts';
-import { parseQuantity } from '../kubelet/quantity.ts';
+import { parseQuantity } from '../../kube/quantity.ts';
 
 /** "30s", "5m", "1h30m", "500ms": simulated time, as milliseconds once parsed. */
 const duration = z.string().transform((text, ctx) => {

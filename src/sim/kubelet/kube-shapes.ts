@@ -3,7 +3,9 @@
  * JSON that clients sent, so every field is optional and read defensively.
  */
 
-export type QuantityValue = string | number;
+import type { QuantityValue } from '../../kube/quantity.ts';
+
+export type { QuantityValue } from '../../kube/quantity.ts';
 export type ResourceMap = Record<string, QuantityValue>;
 
 export interface ResourceRequirements {

@@ -7,7 +7,7 @@ import { kubeTime } from '../store/object-store.ts';
 import type { ImageRef } from './image-ref.ts';
 import { parseImageRef } from './image-ref.ts';
 import type { NodeCondition, QuantityValue, Taint } from './kube-shapes.ts';
-import { cpuMillis, formatCpu, formatKi, wholeUnits } from './quantity.ts';
+import { cpuMillis, formatCpu, formatKi, wholeUnits } from '../../kube/quantity.ts';
 
 /** One node's shape; every field is optional and per-node overrides win over pool defaults. */
 export interface NodeSpec {

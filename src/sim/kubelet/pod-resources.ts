@@ -1,6 +1,6 @@
 import type { ContainerSpec, PodSpec, ResourceMap } from './kube-shapes.ts';
 import { isSidecar } from './kube-shapes.ts';
-import { cpuMillis, parseQuantity, wholeUnits } from './quantity.ts';
+import { cpuMillis, parseQuantity, wholeUnits } from '../../kube/quantity.ts';
 
 /** Requested resources in scheduler units: millicores, bytes, and other resources by name. */
 export interface Resources {

@@ -9,7 +9,7 @@ import type { NodeCondition, PodCondition, Taint } from './kube-shapes.ts';
 import { podSpecOf, podStatusOf } from './kube-shapes.ts';
 import type { Resources } from './pod-resources.ts';
 import { emptyResources, podRequests } from './pod-resources.ts';
-import { cpuMillis, wholeUnits } from './quantity.ts';
+import { cpuMillis, wholeUnits } from '../../kube/quantity.ts';
 import type { ClusterSnapshot, FilterVerdict, HostPort, SchedNode, SchedPod } from './scheduling-filters.ts';
 import { filterNode } from './scheduling-filters.ts';
 

@@ -5,7 +5,7 @@ import type { ContainerSpec, PodSpec } from '../../../src/sim/kubelet/kube-shape
 import { podRequests, qosClass } from '../../../src/sim/kubelet/pod-resources.ts';
 import type { ContainerModel, PodModel } from '../../../src/sim/kubelet/pod-status.ts';
 import { buildPodStatus } from '../../../src/sim/kubelet/pod-status.ts';
-import { cpuMillis, parseQuantity } from '../../../src/sim/kubelet/quantity.ts';
+import { cpuMillis, parseQuantity } from '../../../src/kube/quantity.ts';
 
 describe('goDuration', () => {
   it('formats like Go time.Duration.String()', () => {
