@@ -1,3 +1,5 @@
+import { insertInOrder } from './insert-in-order.ts';
+
 /** A scheduled callback; cancel() is idempotent. */
 export interface SimTimer {
   cancel(): void;
@@ -47,16 +49,7 @@ export class SimClock {
       cancelled: false,
     };
     if (this.closed) return { cancel: () => undefined };
-    // Binary insertion keeps the queue ordered by (due, seq).
-    let low = 0;
-    let high = this.queue.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      const other = this.queue[mid] as Entry;
-      if (other.due < entry.due || (other.due === entry.due && other.seq < entry.seq)) low = mid + 1;
-      else high = mid;
-    }
-    this.queue.splice(low, 0, entry);
+    insertInOrder(this.queue, entry, (queued) => queued.due);
     this.arm();
     return {
       cancel: () => {

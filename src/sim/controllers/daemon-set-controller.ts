@@ -2,7 +2,7 @@ import { ApiError } from '../api/api-error.ts';
 import type { KubeObject } from '../api/kube-object.ts';
 import { R } from '../resources.ts';
 import type { StoreEvent } from '../store/object-store.ts';
-import { nodeMatchesPod, nodeTaints, toleratesTaint } from './node-fit.ts';
+import { nodeMatchesPod, untoleratedTaints } from './node-fit.ts';
 import { createObject, isNamespaceTerminating } from './object-create.ts';
 import { claimObjects } from './owner-refs.ts';
 import { podFromTemplate } from './pod-factory.ts';
@@ -218,8 +218,7 @@ export class DaemonSetController extends QueueController {
     if (templateNode && templateNode !== node.metadata.name) return [false, false];
     const spec = daemonPodSpec(dsSpec(ds).template, node.metadata.name);
     if (!nodeMatchesPod(spec, node)) return [false, false];
-    const tolerations = spec.tolerations ?? [];
-    const untolerated = nodeTaints(node).filter((taint) => !toleratesTaint(tolerations, taint));
+    const untolerated = untoleratedTaints(spec, node);
     if (untolerated.length > 0) return [false, !untolerated.some((taint) => taint.effect === 'NoExecute')];
     return [true, true];
   }

@@ -1,4 +1,5 @@
 import type { SimClock, SimTimer } from '../sim-clock.ts';
+import { insertInOrder } from '../insert-in-order.ts';
 
 interface Entry {
   at: number;
@@ -52,15 +53,7 @@ export class PodTimeline {
   after(delayMs: number, fn: () => void): TimelineHandle {
     const entry: Entry = { at: this.now + Math.max(0, delayMs), seq: this.seq++, fn, cancelled: false };
     if (this.stopped) return { cancel: () => undefined };
-    let low = 0;
-    let high = this.queue.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      const other = this.queue[mid] as Entry;
-      if (other.at < entry.at || (other.at === entry.at && other.seq < entry.seq)) low = mid + 1;
-      else high = mid;
-    }
-    this.queue.splice(low, 0, entry);
+    insertInOrder(this.queue, entry, (queued) => queued.at);
     this.arm();
     return {
       cancel: () => {

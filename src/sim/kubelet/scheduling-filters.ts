@@ -1,13 +1,7 @@
-import type {
-  LabelSelectorSpec,
-  NodeSelectorRequirement,
-  PodAffinityTerm,
-  PodSpec,
-  Taint,
-  Toleration,
-} from './kube-shapes.ts';
+import type { LabelSelectorSpec, PodAffinityTerm, PodSpec, Taint } from './kube-shapes.ts';
 import type { Resources } from './pod-resources.ts';
 import { requestsNothing } from './pod-resources.ts';
+import { matchesNodeAffinity, tolerates } from '../node-selection.ts';
 
 /** The scheduler's view of a node. */
 export interface SchedNode {
@@ -63,17 +57,6 @@ export const REASON = {
   podAntiAffinity: "node(s) didn't match pod anti-affinity rules",
   existingAntiAffinity: "node(s) didn't satisfy existing pods anti-affinity rules",
 } as const;
-
-/** v1.Toleration.ToleratesTaint. */
-export function tolerates(tolerations: readonly Toleration[] | undefined, taint: Taint): boolean {
-  return (tolerations ?? []).some((toleration) => {
-    if (toleration.effect && toleration.effect !== taint.effect) return false;
-    if (toleration.key && toleration.key !== taint.key) return false;
-    if (toleration.operator === 'Exists') return true;
-    if (toleration.operator && toleration.operator !== 'Equal') return false;
-    return (toleration.value ?? '') === (taint.value ?? '');
-  });
-}
 
 /**
  * Runs the default profile's filter plugins in their real order (NodeUnschedulable,
@@ -142,44 +125,6 @@ export function fitsResources(requests: Resources, node: SchedNode, onNode: read
       reasons.push(`Insufficient ${name}`);
   }
   return reasons;
-}
-
-/** nodeSelector and required node affinity (terms ORed, expressions ANDed). */
-export function matchesNodeAffinity(spec: PodSpec, node: SchedNode): boolean {
-  for (const [key, value] of Object.entries(spec.nodeSelector ?? {}))
-    if (node.labels[key] !== value) return false;
-  const required = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (!required) return true;
-  return (required.nodeSelectorTerms ?? []).some((term) => {
-    const expressions = term.matchExpressions ?? [];
-    const fields = term.matchFields ?? [];
-    // An empty term selects nothing, as in the API.
-    if (expressions.length === 0 && fields.length === 0) return false;
-    return (
-      expressions.every((req) => requirementMatches(req, node.labels[req.key])) &&
-      fields.every((req) => req.key === 'metadata.name' && requirementMatches(req, node.name))
-    );
-  });
-}
-
-function requirementMatches(req: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = req.values ?? [];
-  switch (req.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-      return value !== undefined && Number(value) > Number(values[0]);
-    case 'Lt':
-      return value !== undefined && Number(value) < Number(values[0]);
-    default:
-      return false;
-  }
 }
 
 function portsConflict(wanted: readonly HostPort[], used: readonly HostPort[]): boolean {
