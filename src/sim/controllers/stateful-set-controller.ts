@@ -371,58 +371,53 @@ export class StatefulSetController extends QueueController {
   }
 
   private createPod(set: KubeObject, pod: Slot): void {
-    const setName = set.metadata.name ?? '';
     const podName = pod.metadata.name ?? '';
     try {
       this.createClaims(set, pod);
       createObject(this.ctx, R.pod, pod, this.ctx.random.stream(`statefulset/${objectKey(set)}/${podName}`));
     } catch (error) {
       if (error instanceof ApiError && error.reason === 'AlreadyExists') throw error;
-      if (!isNamespaceTerminating(error)) {
-        this.ctx.events.record(
-          set,
-          'Warning',
-          'FailedCreate',
-          `create Pod ${podName} in StatefulSet ${setName} failed error: ${errorMessage(error)}`,
-          COMPONENT,
-        );
-      }
+      if (!isNamespaceTerminating(error)) this.recordPodEvent(set, 'create', podName, error);
       throw error;
     }
-    this.ctx.events.record(
-      set,
-      'Normal',
-      'SuccessfulCreate',
-      `create Pod ${podName} in StatefulSet ${setName} successful`,
-      COMPONENT,
-    );
+    this.recordPodEvent(set, 'create', podName);
   }
 
   private deletePod(set: KubeObject, pod: Slot): void {
     const podName = pod.metadata.name ?? '';
-    const setName = set.metadata.name ?? '';
     try {
       this.ctx.store.delete(R.pod, pod.metadata.namespace, podName, {
         preconditions: { uid: pod.metadata.uid },
       });
     } catch (error) {
       if (error instanceof ApiError && error.code === 404) return;
+      this.recordPodEvent(set, 'delete', podName, error);
+      throw error;
+    }
+    this.recordPodEvent(set, 'delete', podName);
+  }
+
+  /** The controller's `recordPodEvent`: Successful<Verb> or, with an error, Failed<Verb>. */
+  private recordPodEvent(set: KubeObject, verb: 'create' | 'delete', podName: string, error?: unknown): void {
+    const setName = set.metadata.name ?? '';
+    const Verb = verb === 'create' ? 'Create' : 'Delete';
+    if (error === undefined) {
+      this.ctx.events.record(
+        set,
+        'Normal',
+        `Successful${Verb}`,
+        `${verb} Pod ${podName} in StatefulSet ${setName} successful`,
+        COMPONENT,
+      );
+    } else {
       this.ctx.events.record(
         set,
         'Warning',
-        'FailedDelete',
-        `delete Pod ${podName} in StatefulSet ${setName} failed error: ${errorMessage(error)}`,
+        `Failed${Verb}`,
+        `${verb} Pod ${podName} in StatefulSet ${setName} failed error: ${errorMessage(error)}`,
         COMPONENT,
       );
-      throw error;
     }
-    this.ctx.events.record(
-      set,
-      'Normal',
-      'SuccessfulDelete',
-      `delete Pod ${podName} in StatefulSet ${setName} successful`,
-      COMPONENT,
-    );
   }
 
   /** Creates the pod's missing claims; a claim still being deleted blocks the pod, as in reality. */
