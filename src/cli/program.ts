@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.ts';
 import type { CliIo } from './cli-io.ts';
+import type { WorkerRuntime } from './worker-runtime.ts';
 import { registerAwaitCommand } from './commands/await-command.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
 import { registerIterateCommand } from './commands/iterate-command.ts';
@@ -11,7 +12,7 @@ import { registerToolsCommand } from './commands/tools-command.ts';
  * Builds the `kubesoak` command tree. Commands register themselves into help groups so that
  * `kubesoak --help` reads as a map of the product rather than an alphabetical list.
  */
-export function buildProgram(io: CliIo): Command {
+export function buildProgram(io: CliIo, runtime?: WorkerRuntime): Command {
   const program = new Command('kubesoak');
   program
     .description(
@@ -43,7 +44,7 @@ export function buildProgram(io: CliIo): Command {
     );
   // Subcommands inherit output, exitOverride and help settings from here on.
   program.commandsGroup('Getting started:');
-  registerDemoCommand(program, io);
+  registerDemoCommand(program, io, runtime);
   program.commandsGroup('Setup:');
   registerToolsCommand(program, io);
   program.commandsGroup('Simulated cluster:');

@@ -5,13 +5,15 @@ import { CliExit } from './cli-exit.ts';
 import type { CliIo } from './cli-io.ts';
 import { ExitCode } from './exit-code.ts';
 import { buildProgram } from './program.ts';
+import type { WorkerRuntime } from './worker-runtime.ts';
 
 /**
- * Runs the CLI for `argv` (without node and script) and resolves with the exit code. Every error
+ * Runs the CLI for `argv` (without node and script) and resolves with the exit code. `runtime` is
+ * the worker side (only the composition root and tests provide it; `worker` and `demo` need it). Every error
  * becomes one line on stderr — what is wrong and how to fix it — and a stack trace only with --debug.
  */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-  const program = buildProgram(io);
+export async function runCli(argv: readonly string[], io: CliIo, runtime?: WorkerRuntime): Promise<ExitCode> {
+  const program = buildProgram(io, runtime);
   const debug = argv.includes('--debug');
   const json = argv.includes('--json');
   try {
