@@ -11,4 +11,6 @@ export interface GlobalOptions {
   debug: boolean;
   /** Machine-readable JSON on stdout instead of text. */
   json: boolean;
+  /** --config FILE, if given (commands fall back to $KUBESOAK_CONFIG). */
+  config?: string | undefined;
 }

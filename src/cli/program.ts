@@ -22,6 +22,7 @@ export function buildProgram(io: CliIo, runtime?: WorkerRuntime): Command {
     .version(VERSION, '-V, --version', 'print the kubesoak version')
     .option('--debug', 'print stack traces and debug logs')
     .option('--json', 'print machine-readable JSON on stdout')
+    .option('--config <file>', 'kubesoak config file (default: $KUBESOAK_CONFIG)')
     .helpOption('-h, --help', 'show help for a command')
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run `kubesoak --help` for usage)')
@@ -64,6 +65,9 @@ function acceptGlobalFlags(command: Command): void {
   }
   if (!command.options.some((option) => option.long === '--json')) {
     command.option('--json', 'print machine-readable JSON on stdout');
+  }
+  if (!command.options.some((option) => option.long === '--config')) {
+    command.option('--config <file>', 'kubesoak config file (default: $KUBESOAK_CONFIG)');
   }
   for (const sub of command.commands) acceptGlobalFlags(sub);
 }

@@ -16,7 +16,7 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['', '30', 's', '5 m', '1d', '-1s', '1s2', 'abc'])('refuses %j with a usage error', (text) => {
+  it.each(['', '30', 's', '5 m', '1w', '-1s', '1s2', 'abc'])('refuses %j with a usage error', (text) => {
     expect(() => parseDuration(text, '--timeout')).toThrow(UsageError);
     expect(() => parseDuration(text, '--timeout')).toThrow(/invalid --timeout/);
   });
@@ -25,5 +25,13 @@ describe('parseDuration', () => {
     for (const ms of [0, 250, 3000, 1500, 300_000, 3_600_000]) {
       expect(parseDuration(formatDuration(ms))).toBe(ms);
     }
+  });
+});
+
+describe('days', () => {
+  it('reads and writes days, for retention ages', () => {
+    expect(parseDuration('30d')).toBe(30 * 86_400_000);
+    expect(parseDuration('1d12h')).toBe(36 * 3_600_000);
+    expect(formatDuration(7 * 86_400_000)).toBe('7d');
   });
 });
