@@ -34,7 +34,10 @@ export interface KubesoakConfig {
     readonly url: string;
     /** Key prefix of every queue and run key; with Redis Cluster it must hold a {hash tag}. */
     readonly prefix: string;
-    /** Extra ioredis options (tls, sentinels, name, username, db...), passed through unchanged. */
+    /**
+     * ioredis options for every connection: redis.options as given (sentinels, name, username,
+     * db...) plus `tls` built from redis.tls (file contents read once here).
+     */
     readonly options: Readonly<Record<string, unknown>>;
     /** Redis Cluster start nodes as host:port; empty when Redis is not a cluster. */
     readonly cluster: readonly string[];
@@ -74,6 +77,16 @@ const fileSchema = z.strictObject({
         .record(z.string(), z.unknown(), { error: 'must be a mapping of ioredis options' })
         .optional(),
       cluster: z.array(hostPort, { error: 'must be a list of HOST:PORT' }).optional(),
+      /** TLS material as files (as mounted from a Secret); rediss:// alone uses the system CAs. */
+      tls: z
+        .strictObject({
+          caFile: z.string().min(1).optional(),
+          certFile: z.string().min(1).optional(),
+          keyFile: z.string().min(1).optional(),
+          servername: z.string().min(1).optional(),
+          insecureSkipVerify: z.boolean().optional(),
+        })
+        .optional(),
     })
     .optional(),
   api: z.strictObject({ url: z.url('must be an http(s) URL').optional() }).optional(),
@@ -148,9 +161,26 @@ export async function loadKubesoakConfig(options: {
   const workerOptions = (value.worker ?? {}) as Omit<IterationWorkerRawOptions, 'redisUrl' | 'prefix'>;
   validateWith(source, 'worker', () => compileWorkerConfig({ ...workerOptions, redisUrl: url, prefix }));
 
+  const redisOptions: Record<string, unknown> = { ...value.redis?.options };
+  const tls = value.redis?.tls;
+  if (tls) {
+    const material: Record<string, unknown> = {};
+    for (const [field, key] of [
+      ['caFile', 'ca'],
+      ['certFile', 'cert'],
+      ['keyFile', 'key'],
+    ] as const) {
+      const path = tls[field];
+      if (path !== undefined) material[key] = await readTlsFile(path, source, `redis.tls.${field}`);
+    }
+    if (tls.servername !== undefined) material.servername = tls.servername;
+    if (tls.insecureSkipVerify) material.rejectUnauthorized = false;
+    redisOptions.tls = { ...(redisOptions.tls as Record<string, unknown> | undefined), ...material };
+  }
+
   return deepFreeze({
     file,
-    redis: { url, prefix, options: value.redis?.options ?? {}, cluster },
+    redis: { url, prefix, options: redisOptions, cluster },
     apiUrl: apiUrl?.replace(/\/+$/, ''),
     scheduler: {
       listen: parseHostPort(listen, source, 'scheduler.listen'),
@@ -190,6 +220,14 @@ async function readConfigFile(file: string): Promise<unknown> {
       code: 'invalid-config',
       cause: error,
     });
+  }
+}
+
+async function readTlsFile(path: string, source: string, field: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    throw new ConfigError(source, field, `cannot read ${path}`);
   }
 }
 

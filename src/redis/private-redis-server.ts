@@ -25,6 +25,10 @@ export interface PrivateRedisOptions {
   appendOnly?: boolean;
   /** How long to wait for "Ready to accept connections". Default 10 s. */
   startTimeoutMs?: number;
+  /** Require this password (requirepass); the URL carries it. */
+  password?: string;
+  /** Serve TLS only (rediss:// URL); clients are not asked for certificates. PEM file paths. */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 export class RedisServerStartError extends KubesoakError {
@@ -49,7 +53,7 @@ export async function startPrivateRedisServer(
       let child = await launch(binary, port, dir, options);
       let stopped = false;
       const server: PrivateRedisServer = {
-        url: `redis://127.0.0.1:${port}`,
+        url: `${options.tls ? 'rediss' : 'redis'}://${options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`}127.0.0.1:${port}`,
         port,
         dir,
         async stop(stopOptions = {}) {
@@ -81,8 +85,23 @@ function launch(
   options: PrivateRedisOptions,
 ): Promise<ChildProcess> {
   const args = [
-    '--port',
-    String(port),
+    ...(options.tls
+      ? [
+          '--port',
+          '0',
+          '--tls-port',
+          String(port),
+          '--tls-cert-file',
+          options.tls.certFile,
+          '--tls-key-file',
+          options.tls.keyFile,
+          '--tls-ca-cert-file',
+          options.tls.caFile,
+          '--tls-auth-clients',
+          'no',
+        ]
+      : ['--port', String(port)]),
+    ...(options.password === undefined ? [] : ['--requirepass', options.password]),
     '--bind',
     '127.0.0.1',
     '--dir',

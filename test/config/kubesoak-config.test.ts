@@ -110,4 +110,24 @@ describe('loadKubesoakConfig', () => {
     expect(config.redis.prefix).toBe('{kubesoak}');
     expect(config.redis.cluster).toEqual(['10.0.0.1:7000', '10.0.0.2:7000']);
   });
+
+  it('reads redis.tls files into the ioredis tls option, and names an unreadable one', async () => {
+    const ca = join(dir, 'ca.pem');
+    await writeFile(ca, '-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n');
+    const file = await configFile(
+      `redis: { url: "rediss://r:6380", tls: { caFile: "${ca}", servername: redis.internal }, options: { tls: { minVersion: TLSv1.2 } } }`,
+    );
+    const config = await loadKubesoakConfig({ file, env: {} });
+    expect(config.redis.options).toEqual({
+      tls: {
+        minVersion: 'TLSv1.2',
+        ca: expect.stringContaining('BEGIN CERTIFICATE') as unknown,
+        servername: 'redis.internal',
+      },
+    });
+    const bad = await configFile(`redis: { tls: { certFile: "${join(dir, 'nope.pem')}" } }`);
+    expect((await refusal(loadKubesoakConfig({ file: bad, env: {} }))).message).toMatch(
+      /redis\.tls\.certFile: cannot read/,
+    );
+  });
 });
