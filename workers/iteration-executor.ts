@@ -35,10 +35,18 @@ export function createIterationExecutor(options: IterationExecutorOptions): Iter
         await writeFile(file, content, { mode: 0o600 });
         values.push(file);
       }
+      // A chart packaged by the submitter travels inline: install that file, not the submitter's path.
+      let chart = job.chart.ref;
+      if (job.chart.archive !== undefined) {
+        chart = join(dir, 'chart.tgz');
+        await writeFile(chart, Buffer.from(job.chart.archive, 'base64'), { mode: 0o600 });
+      }
       const config = compileIterationConfig({
         ...job.plan,
-        chart: job.chart.ref,
-        ...(job.chart.version === undefined ? {} : { version: job.chart.version }),
+        chart,
+        ...(job.chart.version === undefined || job.chart.archive !== undefined
+          ? {}
+          : { version: job.chart.version }),
         values,
         set: job.setValues,
       });
@@ -50,8 +58,9 @@ export function createIterationExecutor(options: IterationExecutorOptions): Iter
       });
       const helm = new HelmCli({
         binary: config.helm,
-        ...(client.kubeconfigPath ? { kubeconfig: client.kubeconfigPath } : {}),
-        kubeContext: client.context,
+        // In-cluster (no kubeconfig file) helm finds the ServiceAccount itself; a --kube-context
+        // would name client-node's synthetic "inClusterContext", which helm does not know.
+        ...(client.kubeconfigPath ? { kubeconfig: client.kubeconfigPath, kubeContext: client.context } : {}),
         env,
       });
       const logger = options.logger.child({ run: job.runId, iteration: job.iteration, attempt: job.attempt });

@@ -5,8 +5,16 @@ import type { WorkerRuntime } from './worker-runtime.ts';
 import { registerAwaitCommand } from './commands/await-command.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
 import { registerIterateCommand } from './commands/iterate-command.ts';
+import { registerJanitorCommand } from './commands/janitor-command.ts';
+import { registerSchedulerCommand } from './commands/scheduler-command.ts';
+import { registerWorkerCommand } from './commands/worker-command.ts';
 import { registerSimCommand } from './commands/sim-command.ts';
 import { registerToolsCommand } from './commands/tools-command.ts';
+import { registerCancelCommand } from './commands/cancel-command.ts';
+import { registerRunsCommand } from './commands/runs-command.ts';
+import { registerShowCommand } from './commands/show-command.ts';
+import { registerStatusCommand } from './commands/status-command.ts';
+import { registerSubmitCommand } from './commands/submit-command.ts';
 
 /**
  * Builds the `kubesoak` command tree. Commands register themselves into help groups so that
@@ -53,6 +61,16 @@ export function buildProgram(io: CliIo, runtime?: WorkerRuntime): Command {
   program.commandsGroup('Single iteration:');
   registerAwaitCommand(program, io);
   registerIterateCommand(program, io);
+  program.commandsGroup('Services:');
+  registerSchedulerCommand(program, io);
+  registerWorkerCommand(program, io, runtime);
+  registerJanitorCommand(program, io);
+  program.commandsGroup('Soak runs:');
+  registerSubmitCommand(program, io);
+  registerStatusCommand(program, io);
+  registerRunsCommand(program, io);
+  registerShowCommand(program, io);
+  registerCancelCommand(program, io);
   // --debug and --json work after the subcommand too: every command accepts them itself.
   for (const command of program.commands) acceptGlobalFlags(command);
   return program;

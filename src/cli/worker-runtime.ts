@@ -1,6 +1,10 @@
 import type { Logger } from '../log/create-logger.ts';
 import type { IterationExecutor } from '../runs/iteration-job.ts';
-import type { IterationWorker, IterationWorkerRawOptions } from '../runs/iteration-worker-service.ts';
+import type {
+  IterationWorker,
+  IterationWorkerDependencies,
+  IterationWorkerRawOptions,
+} from '../runs/iteration-worker-service.ts';
 
 /**
  * What the CLI's composition root (src/cli/main.ts) hands the commands from workers/: src/ never
@@ -17,5 +21,6 @@ export interface WorkerRuntime {
     options: IterationWorkerRawOptions,
     executor: IterationExecutor,
     logger: Logger,
+    deps?: IterationWorkerDependencies,
   ): Promise<IterationWorker>;
 }

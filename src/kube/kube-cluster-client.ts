@@ -113,40 +113,10 @@ export class KubeClusterClient implements ClusterClient {
 
   constructor(options: KubeClusterClientOptions = {}) {
     const env = options.env ?? process.env;
-    const config = new KubeConfig();
     const files = kubeconfigFiles(options.kubeconfigPath, env);
-    try {
-      if (files.length > 0) {
-        config.loadFromFile(files[0] as string);
-        for (const file of files.slice(1)) {
-          const more = new KubeConfig();
-          more.loadFromFile(file);
-          // kubectl keeps the first file's current-context; later files only add entries.
-          config.mergeConfig(more, true);
-        }
-      } else if (existsSync(SERVICE_ACCOUNT_TOKEN)) {
-        config.loadFromCluster();
-      } else {
-        throw new UsageError('no kubeconfig found', {
-          code: 'no-kubeconfig',
-          hint: 'set KUBECONFIG or pass --kubeconfig FILE',
-        });
-      }
-    } catch (error) {
-      if (error instanceof UsageError) throw error;
-      throw new UsageError(
-        `cannot load kubeconfig ${files.join(delimiter)}: ${error instanceof Error ? error.message : String(error)}`,
-        { code: 'invalid-kubeconfig', cause: error },
-      );
-    }
+    const config = loadKubeConfig(files);
     if (options.context !== undefined) {
-      if (!config.getContextObject(options.context)) {
-        const names = config.getContexts().map((context) => context.name);
-        throw new UsageError(
-          `kube context "${options.context}" not found in ${files.join(delimiter) || 'the in-cluster config'}; contexts: ${names.join(', ') || '(none)'}`,
-          { code: 'unknown-context' },
-        );
-      }
+      assertContext(config, options.context, files);
       config.setCurrentContext(options.context);
     }
     const cluster = config.getCurrentCluster();
@@ -430,6 +400,57 @@ function socketProblem(error: unknown): string {
 }
 
 /** The kubeconfig files in kubectl's order: an explicit path, else $KUBECONFIG, else ~/.kube/config. */
+/**
+ * Checks that a kube context exists in the kubeconfig kubectl would read (KUBECONFIG merged, else
+ * ~/.kube/config, or `kubeconfigPath`), without contacting the cluster: the submitter's check
+ * before a run is stored. Throws UsageError (exit 2) naming the context and the files.
+ */
+export function checkKubeContext(
+  context: string,
+  options: { kubeconfigPath?: string | undefined; env?: NodeJS.ProcessEnv } = {},
+): void {
+  const files = kubeconfigFiles(options.kubeconfigPath, options.env ?? process.env);
+  assertContext(loadKubeConfig(files), context, files);
+}
+
+function loadKubeConfig(files: readonly string[]): KubeConfig {
+  const config = new KubeConfig();
+  try {
+    if (files.length > 0) {
+      config.loadFromFile(files[0] as string);
+      for (const file of files.slice(1)) {
+        const more = new KubeConfig();
+        more.loadFromFile(file);
+        // kubectl keeps the first file's current-context; later files only add entries.
+        config.mergeConfig(more, true);
+      }
+    } else if (existsSync(SERVICE_ACCOUNT_TOKEN)) {
+      config.loadFromCluster();
+    } else {
+      throw new UsageError('no kubeconfig found', {
+        code: 'no-kubeconfig',
+        hint: 'set KUBECONFIG or pass --kubeconfig FILE',
+      });
+    }
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(
+      `cannot load kubeconfig ${files.join(delimiter)}: ${error instanceof Error ? error.message : String(error)}`,
+      { code: 'invalid-kubeconfig', cause: error },
+    );
+  }
+  return config;
+}
+
+function assertContext(config: KubeConfig, context: string, files: readonly string[]): void {
+  if (config.getContextObject(context)) return;
+  const names = config.getContexts().map((entry) => entry.name);
+  throw new UsageError(
+    `kube context "${context}" not found in ${files.join(delimiter) || 'the in-cluster config'}; contexts: ${names.join(', ') || '(none)'}`,
+    { code: 'unknown-context' },
+  );
+}
+
 function kubeconfigFiles(explicit: string | undefined, env: NodeJS.ProcessEnv): string[] {
   if (explicit) return [explicit];
   const fromEnv = (env.KUBECONFIG ?? '').split(delimiter).filter((file) => file !== '');

@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DiagnosisCategory } from '../iteration/diagnosis-category.ts';
+import { RunsCategory } from '../runs/iteration-job.ts';
 
 /** How an iteration ended: the chart worked, the chart failed, or kubesoak could not tell (infra). */
 export const IterationOutcome = { passed: 'passed', failed: 'failed', error: 'error' } as const;
@@ -22,13 +24,12 @@ export const MetricStep = {
 export type MetricStep = (typeof MetricStep)[keyof typeof MetricStep];
 const STEPS: readonly string[] = Object.values(MetricStep);
 
-/** Run lifecycle states for kubesoak_runs. */
+/** Run lifecycle states for kubesoak_runs: the run model's queued → running → completed | cancelled. */
 export const RunState = {
-  pending: 'pending',
+  queued: 'queued',
   running: 'running',
   completed: 'completed',
   cancelled: 'cancelled',
-  failed: 'failed',
 } as const;
 export type RunState = (typeof RunState)[keyof typeof RunState];
 
@@ -55,25 +56,15 @@ export const QUEUE_JOB_STATES = [
 ] as const;
 
 /**
- * Failure categories the classifier may emit. The label must stay a closed set: a category not in
- * the list is recorded as "other" rather than minting a new series.
+ * Failure categories the classifier (docs/diagnosis.md) and the distributed layer may emit. The
+ * label must stay a closed set: a category not in the list is recorded as "other" rather than
+ * minting a new series.
  */
-export const DEFAULT_FAILURE_CATEGORIES = [
-  'namespace',
-  'install',
-  'image-pull',
-  'scheduling',
-  'crash-loop',
-  'readiness-timeout',
-  'helm-test',
-  'restarted-during-test',
-  'cleanup',
-  'leftovers',
-  'timeout',
-  'cancelled',
-  'infrastructure',
+export const DEFAULT_FAILURE_CATEGORIES: readonly string[] = [
+  ...Object.values(DiagnosisCategory),
+  ...Object.values(RunsCategory),
   'other',
-] as const;
+];
 
 /**
  * Buckets from 5 s to 1 h with an edge at every timeout kubesoak typically enforces (helm's 5m
@@ -130,6 +121,24 @@ export interface IterationMetricsResult {
   nodes?: readonly string[];
 }
 
+/** Stored totals of one retained run, for {@link KubesoakMetrics.setRunTotals}. */
+export interface RunTotals {
+  chart: string;
+  run: string;
+  /** Whether the run is queued or running (its zero series are exported too). */
+  live: boolean;
+  /** Recorded results by outcome and raw category (folded to the closed set here). */
+  results: ReadonlyArray<{ outcome: string; category: string; count: number }>;
+  iterations: Partial<Record<RunIterationState, number>>;
+}
+
+/** Stored failures charged to one node and category. */
+export interface NodeFailureTotal {
+  node: string;
+  category: string;
+  count: number;
+}
+
 /** Options for {@link KubesoakMetrics}. */
 export interface KubesoakMetricsOptions {
   /** The classifier's closed category set; defaults to {@link DEFAULT_FAILURE_CATEGORIES}. */
@@ -174,6 +183,9 @@ export class KubesoakMetrics {
   readonly #managedNamespacesExpired: Gauge;
   readonly #janitorDeleted: Counter;
   readonly #redisLatency: Histogram;
+  readonly #collectors: Array<() => Promise<void>> = [];
+  readonly #slotSources: Array<() => { total: number; busy: number }> = [];
+  #collecting: Promise<void> | undefined;
 
   constructor(options: KubesoakMetricsOptions = {}) {
     const registry = new Registry();
@@ -183,12 +195,15 @@ export class KubesoakMetrics {
     for (const category of categories) identifier('category', category);
     this.#categories = categories;
     const registers = [registry];
+    // Every kubesoak metric waits for the scrape-time collectors (one shared run per scrape).
+    const collect = (): Promise<void> => this.#collectOnce();
 
     this.#iterations = new Counter({
       name: METRIC_NAMES.iterations,
       help: 'Finished soak iterations by chart, run, outcome (passed, failed, error) and failure category ("" when passed).',
       labelNames: ['chart', 'run', 'outcome', 'category'],
       registers,
+      collect,
     });
     // `run` is kept off histograms: each run would multiply 16 bucket series per label set.
     this.#iterationDuration = new Histogram({
@@ -197,6 +212,7 @@ export class KubesoakMetrics {
       labelNames: ['chart', 'outcome'],
       buckets: [...DURATION_BUCKETS_SECONDS],
       registers,
+      collect,
     });
     this.#stepDuration = new Histogram({
       name: METRIC_NAMES.stepDuration,
@@ -204,55 +220,65 @@ export class KubesoakMetrics {
       labelNames: ['chart', 'step', 'outcome'],
       buckets: [...DURATION_BUCKETS_SECONDS],
       registers,
+      collect,
     });
     this.#nodeFailures = new Counter({
       name: METRIC_NAMES.nodeFailures,
       help: 'Failed or errored iterations charged to each Kubernetes node that ran their pods, by failure category.',
       labelNames: ['node', 'category'],
       registers,
+      collect,
     });
     this.#runs = new Gauge({
       name: METRIC_NAMES.runs,
       help: 'Soak runs known to the scheduler by state.',
       labelNames: ['state'],
       registers,
+      collect,
     });
     this.#runIterations = new Gauge({
       name: METRIC_NAMES.runIterations,
       help: 'Iterations of a retained run by state (queued, active, passed, failed, error).',
       labelNames: ['chart', 'run', 'state'],
       registers,
+      collect,
     });
     this.#queueJobs = new Gauge({
       name: METRIC_NAMES.queueJobs,
       help: 'BullMQ jobs per queue and state, from the queue job counts.',
       labelNames: ['queue', 'state'],
       registers,
+      collect,
     });
     this.#workerSlots = new Gauge({
       name: METRIC_NAMES.workerSlots,
       help: 'Iteration slots (concurrency) this worker instance offers.',
       registers,
+      collect,
     });
     this.#workerBusySlots = new Gauge({
       name: METRIC_NAMES.workerBusySlots,
       help: 'Iteration slots of this worker instance currently running an iteration.',
       registers,
+      collect,
     });
     this.#managedNamespaces = new Gauge({
       name: METRIC_NAMES.managedNamespaces,
       help: 'Namespaces labelled as managed by kubesoak that currently exist in the cluster.',
       registers,
+      collect,
     });
     this.#managedNamespacesExpired = new Gauge({
       name: METRIC_NAMES.managedNamespacesExpired,
       help: 'Managed namespaces whose kubesoak.io/expires-at annotation lies in the past.',
       registers,
+      collect,
     });
     this.#janitorDeleted = new Counter({
       name: METRIC_NAMES.janitorDeleted,
       help: 'Managed namespaces the janitor deleted because they outlived their expiry.',
       registers,
+      collect,
     });
 
     this.#redisLatency = new Histogram({
@@ -260,6 +286,7 @@ export class KubesoakMetrics {
       help: 'Round-trip time of a Redis PING from this process, the latency every BullMQ call pays.',
       buckets: [...REDIS_LATENCY_BUCKETS_SECONDS],
       registers,
+      collect,
     });
 
     for (const state of Object.values(RunState)) this.#runs.set({ state }, 0);
@@ -375,6 +402,136 @@ export class KubesoakMetrics {
   /** Records one Redis PING round trip. */
   observeRedisLatency(seconds: number): void {
     this.#redisLatency.observe(Math.max(0, seconds));
+  }
+
+  /**
+   * Registers a scrape-time collector: it runs once per scrape, before any kubesoak metric is read
+   * (all metrics of one scrape share the run). A collector that throws leaves the values it did not
+   * set as they were; it should log its own errors. Returns a function that unregisters it.
+   */
+  onCollect(collector: () => Promise<void>): () => void {
+    this.#collectors.push(collector);
+    return () => {
+      const index = this.#collectors.indexOf(collector);
+      if (index >= 0) this.#collectors.splice(index, 1);
+    };
+  }
+
+  #collectOnce(): Promise<void> {
+    if (this.#slotSources.length > 0) {
+      let total = 0;
+      let busy = 0;
+      for (const read of this.#slotSources) {
+        const slots = read();
+        total += slots.total;
+        busy += slots.busy;
+      }
+      this.setWorkerSlots(total, busy);
+    }
+    this.#collecting ??= Promise.allSettled(this.#collectors.map((collector) => collector())).then(() => {
+      this.#collecting = undefined;
+    });
+    return this.#collecting;
+  }
+
+  /**
+   * Reads a worker's slots at every scrape. Several workers in one process (`kubesoak demo`) may
+   * share a registry: their slots are summed, as Prometheus would sum separate processes. Returns
+   * a function that stops reading this worker.
+   */
+  trackWorkerSlots(read: () => { total: number; busy: number }): () => void {
+    this.#slotSources.push(read);
+    return () => {
+      const index = this.#slotSources.indexOf(read);
+      if (index >= 0) this.#slotSources.splice(index, 1);
+      if (this.#slotSources.length === 0) this.setWorkerSlots(0, 0);
+    };
+  }
+
+  /**
+   * Replaces kubesoak_iterations_total and kubesoak_run_iterations with totals read from Redis (the
+   * scheduler's view): the counters then equal the stored results whatever process recorded them,
+   * and a restarted scheduler reports the same values. Live runs get every outcome and category
+   * series (0 until counted); ended runs only their non-zero ones. Runs whose chart or run label is
+   * not an identifier are skipped, so one bad record never fails a scrape.
+   */
+  setRunTotals(runs: readonly RunTotals[]): void {
+    const counts = new Map<
+      string,
+      { chart: string; run: string; outcome: string; category: string; value: number }
+    >();
+    const add = (chart: string, run: string, outcome: string, category: string, value: number) => {
+      const key = JSON.stringify([chart, run, outcome, category]);
+      const entry = counts.get(key);
+      if (entry) entry.value += value;
+      else counts.set(key, { chart, run, outcome, category, value });
+    };
+    const valid = runs.filter((totals) => IDENTIFIER.test(totals.chart) && IDENTIFIER.test(totals.run));
+    for (const { chart, run, live, results } of valid) {
+      if (live) {
+        add(chart, run, IterationOutcome.passed, '', 0);
+        for (const outcome of [IterationOutcome.failed, IterationOutcome.error])
+          for (const category of this.#categories) add(chart, run, outcome, category, 0);
+      }
+      for (const result of results) {
+        if (!(OUTCOMES as readonly string[]).includes(result.outcome) || !(result.count > 0)) continue;
+        const category = result.outcome === IterationOutcome.passed ? '' : this.#category(result.category);
+        add(chart, run, result.outcome, category, result.count);
+      }
+    }
+    this.#iterations.reset();
+    for (const { value, ...labels } of counts.values()) this.#iterations.inc(labels, value);
+    this.#runIterations.reset();
+    for (const { chart, run, iterations } of valid) {
+      for (const state of Object.values(RunIterationState))
+        this.#runIterations.set({ chart, run, state }, iterations[state] ?? 0);
+    }
+  }
+
+  /** Replaces kubesoak_node_failures_total with totals read from Redis; bad node names are skipped. */
+  setNodeFailureTotals(rows: readonly NodeFailureTotal[]): void {
+    const totals = new Map<string, { node: string; category: string; value: number }>();
+    for (const row of rows) {
+      if (!NODE_NAME.test(row.node) || !(row.count > 0)) continue;
+      const category = this.#category(row.category);
+      const key = `${row.node}|${category}`;
+      const entry = totals.get(key);
+      if (entry) entry.value += row.count;
+      else totals.set(key, { node: row.node, category, value: row.count });
+    }
+    this.#nodeFailures.reset();
+    for (const { value, ...labels } of totals.values()) this.#nodeFailures.inc(labels, value);
+  }
+
+  /** Sets kubesoak_janitor_deleted_namespaces_total to a total kept in Redis. */
+  setJanitorDeletedTotal(total: number): void {
+    this.#janitorDeleted.reset();
+    this.#janitorDeleted.inc(Math.max(0, total));
+  }
+
+  /**
+   * Observes a finished iteration's duration and step durations only (what a worker exports: the
+   * iteration counters come from the scheduler, see docs/metrics.md).
+   */
+  observeIteration(result: Omit<IterationMetricsResult, 'run' | 'category' | 'nodes'>): void {
+    const chart = identifier('chart', result.chart);
+    const { outcome } = result;
+    this.#iterationDuration.observe({ chart, outcome }, Math.max(0, result.durationSeconds));
+    for (const timing of result.steps ?? []) {
+      this.#stepDuration.observe(
+        { chart, step: stepLabel(timing.step), outcome: timing.outcome },
+        Math.max(0, timing.durationSeconds),
+      );
+    }
+  }
+
+  /** Zero-initialises a chart's duration histograms (a worker does so when it first sees the chart). */
+  startChart(chart: string): void {
+    identifier('chart', chart);
+    for (const outcome of OUTCOMES) {
+      this.#iterationDuration.zero({ chart, outcome });
+      for (const step of STEPS) this.#stepDuration.zero({ chart, step, outcome });
+    }
   }
 
   #category(category: string | undefined): string {

@@ -1,7 +1,20 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { KubesoakError } from '../errors/kubesoak-error.ts';
 import { DEFAULT_METRICS_PORT } from './kubesoak-metrics.ts';
+
+/** The /metrics port cannot be bound (taken, or not allowed). */
+export class MetricsListenError extends KubesoakError {
+  constructor(host: string, port: number, cause: NodeJS.ErrnoException) {
+    const reason = cause.code === 'EADDRINUSE' ? 'address already in use' : (cause.code ?? cause.message);
+    super('metrics-listen-failed', `cannot serve /metrics on ${host}:${port}: ${reason}`, {
+      retryable: cause.code === 'EADDRINUSE',
+      hint: 'pass another --metrics-port (or metrics.port in the config; 0 picks a free one)',
+      cause,
+    });
+  }
+}
 
 /** Options for {@link startMetricsServer}. */
 export interface MetricsServerOptions {
@@ -57,10 +70,12 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       },
     );
   });
+  const wanted = options.port ?? DEFAULT_METRICS_PORT;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? DEFAULT_METRICS_PORT, host, () => {
-      server.off('error', reject);
+    const onError = (error: NodeJS.ErrnoException) => reject(new MetricsListenError(host, wanted, error));
+    server.once('error', onError);
+    server.listen(wanted, host, () => {
+      server.off('error', onError);
       resolve();
     });
   });

@@ -1,6 +1,8 @@
 import { Queue, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import { clusterNodes, redisClusterOptions } from './redis-connection.ts';
+import type { RedisConnection, RedisTarget } from './redis-connection.ts';
 
 /** The one queue name every scheduler and worker of a prefix shares. */
 export const ITERATION_QUEUE_NAME = 'iterations';
@@ -45,7 +47,7 @@ export class BullmqIterationQueue {
   readonly #queue: Queue<IterationJobRef>;
   readonly #options: IterationQueueOptions;
 
-  constructor(connection: Redis, options: IterationQueueOptions) {
+  constructor(connection: RedisConnection, options: IterationQueueOptions) {
     this.#options = options;
     this.#queue = new Queue<IterationJobRef>(ITERATION_QUEUE_NAME, { connection, prefix: options.prefix });
     // Errors surface on the calls that fail; the event only repeats them.
@@ -54,20 +56,25 @@ export class BullmqIterationQueue {
 
   /** Adds iterations in the given order; ids already queued or active are ignored by BullMQ. */
   async add(refs: readonly IterationJobRef[]): Promise<void> {
-    if (refs.length === 0) return;
-    await this.#queue.addBulk(
-      refs.map((ref) => ({
-        name: 'iteration',
-        data: { runId: ref.runId, iteration: ref.iteration },
-        opts: {
-          jobId: iterationJobId(ref),
-          attempts: this.#options.attempts,
-          backoff: { type: 'exponential', delay: this.#options.backoffMs },
-          removeOnComplete: { count: 1000 },
-          removeOnFail: false,
-        },
-      })),
-    );
+    const jobs = refs.map((ref) => ({
+      name: 'iteration',
+      data: { runId: ref.runId, iteration: ref.iteration },
+      opts: {
+        jobId: iterationJobId(ref),
+        attempts: this.#options.attempts,
+        backoff: { type: 'exponential' as const, delay: this.#options.backoffMs },
+        removeOnComplete: { count: 1000 },
+        removeOnFail: false,
+      },
+    }));
+    const [only] = jobs;
+    if (jobs.length === 1 && only) {
+      // The refill after each result adds one job: a plain add is one script call, where addBulk
+      // builds an ioredis pipeline (which copies BullMQ's ~50 script commands) for it.
+      await this.#queue.add(only.name, only.data, only.opts);
+      return;
+    }
+    if (jobs.length > 0) await this.#queue.addBulk(jobs);
   }
 
   /** Whether a job for the iteration exists in any state. */
@@ -103,6 +110,19 @@ export class BullmqIterationQueue {
     return this.#queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
   }
 
+  /** Counts of every state BullMQ 6 reports (kubesoak_queue_jobs; it has no separate "paused" list). */
+  jobCounts(): Promise<Record<string, number>> {
+    return this.#queue.getJobCounts(
+      'waiting',
+      'active',
+      'delayed',
+      'prioritized',
+      'waiting-children',
+      'completed',
+      'failed',
+    );
+  }
+
   close(): Promise<void> {
     return this.#queue.close();
   }
@@ -134,20 +154,27 @@ export interface IterationConsumer {
 }
 
 /**
- * Starts a BullMQ worker that opens (and on close, closes) its own connections to `redisUrl`, with
- * the options BullMQ requires of worker connections.
+ * Starts a BullMQ worker that opens (and on close, closes) its own connections to `target` (a URL,
+ * or a Redis Cluster), with the options BullMQ requires of worker connections.
  */
 export function createIterationWorker(
-  redisUrl: string,
+  target: RedisTarget,
   options: IterationWorkerOptions,
   processor: IterationProcessor,
 ): IterationConsumer {
   // RESP2 as on kubesoak's other connections: BullMQ 6.7 is tested with ioredis 5 (RESP2).
-  const connection = {
-    url: redisUrl,
+  // A cluster is passed as an instance (BullMQ duplicates it for its blocking connection, and
+  // leaves closing the instance to us).
+  const cluster = target.cluster?.length
+    ? new Cluster(clusterNodes(target.cluster), redisClusterOptions(target, { maxRetriesPerRequest: null }))
+    : undefined;
+  cluster?.on('error', () => undefined);
+  const connection = cluster ?? {
+    url: target.url,
     protocol: 2 as const,
     maxRetriesPerRequest: null,
     retryStrategy: (times: number) => Math.min(times * 200, 2_000),
+    ...target.redisOptions,
   };
   // Down from a 'close' until the next 'ready' of either of the worker's connections.
   let connected = false;
@@ -185,6 +212,7 @@ export function createIterationWorker(
         worker.waitUntilReady().then(done, done);
       });
       await worker.close(force);
+      cluster?.disconnect();
     },
     healthy: () => connected && worker.isRunning(),
   };

@@ -13,11 +13,19 @@ export const RunsCategory = {
 } as const;
 export type RunsCategory = (typeof RunsCategory)[keyof typeof RunsCategory];
 
+/** Largest chart archive shipped inline with a run (the .tgz, before base64). */
+export const MAX_CHART_ARCHIVE_BYTES = 1024 * 1024;
+
 /** The chart an iteration installs. */
 export interface ChartRef {
   /** A path, a REPO/CHART reference or an OCI URL, as helm takes it. */
   ref: string;
   version?: string | undefined;
+  /**
+   * The chart itself as a base64 .tgz, when the submitter packaged a local directory: workers on
+   * other machines install this instead of `ref` (which then only names where it came from).
+   */
+  archive?: string | undefined;
 }
 
 /** Everything a worker needs to run one iteration of a run, with no further Redis reads. */
@@ -61,6 +69,9 @@ export interface StoredIterationResult extends IterationRecord {
   /** True when the snapshot was over the size cap and was replaced by a truncation marker. */
   snapshotTruncated?: boolean;
 }
+
+/** A stored result without its snapshot: what listings and followers move around. */
+export type IterationSummary = Omit<StoredIterationResult, 'snapshot'>;
 
 /**
  * Runs one iteration. It must honour `signal` (abort: stop, clean up, then resolve or reject) and

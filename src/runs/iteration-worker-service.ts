@@ -2,6 +2,9 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { KubesoakError } from '../errors/kubesoak-error.ts';
 import type { Logger } from '../log/create-logger.ts';
+import { chartLabel } from '../metrics/chart-label.ts';
+import type { KubesoakMetrics } from '../metrics/kubesoak-metrics.ts';
+import { recordTimings } from '../metrics/record-timings.ts';
 import { BullmqIterationQueue, createIterationWorker } from './bullmq-iteration-queue.ts';
 import type { IterationConsumer, IterationJobRef } from './bullmq-iteration-queue.ts';
 import { IterationOutcome, RunsCategory } from './iteration-job.ts';
@@ -11,7 +14,7 @@ import type {
   IterationRecord,
   StoredIterationResult,
 } from './iteration-job.ts';
-import { openRedis } from './redis-connection.ts';
+import { openRedisConnection } from './redis-connection.ts';
 import { runChannels, subscribeRunChannels } from './redis-run-channels.ts';
 import { RedisRunStore } from './redis-run-store.ts';
 import type { Run } from './run-model.ts';
@@ -39,25 +42,38 @@ const durationField = z.union([
   z.string().transform((text) => parseDuration(text)),
 ]);
 
-const workerOptionsSchema = z.strictObject({
-  redisUrl: z.string().min(1),
-  prefix: z.string().min(1).default('kubesoak'),
-  concurrency: z.number().int().min(1).default(4),
-  workerId: z.string().min(1).default(`${hostname()}-${process.pid}`),
-  /** 60 s: renewed every 30 s while the event loop runs; a dead worker's job is retried ~60-90 s later. */
-  lockDuration: durationField.default(60_000),
-  stalledInterval: durationField.default(30_000),
-  maxStalledCount: z.number().int().min(0).default(1),
-  /** How long in-flight iterations may run on after SIGTERM before they are aborted. */
-  gracePeriod: durationField.default(300_000),
-  /** Recreate the BullMQ worker when its connection has not been ready for this long. */
-  recreateAfter: durationField.default(30_000),
-  healthInterval: durationField.default(5_000),
-  snapshotCapBytes: z.number().int().min(1024).default(DEFAULT_SNAPSHOT_CAP_BYTES),
-  /** Job options of the iterations this worker enqueues on a refill: keep equal to the scheduler's. */
-  attempts: z.number().int().min(1).default(3),
-  backoff: durationField.default(1_000),
-});
+const workerOptionsSchema = z
+  .strictObject({
+    redisUrl: z.string().min(1),
+    prefix: z.string().min(1).default('kubesoak'),
+    /** Extra ioredis options (TLS, Sentinel...), per node on a cluster. */
+    redisOptions: z.record(z.string(), z.unknown()).default({}),
+    /** Redis Cluster start nodes (host:port); the prefix then needs a {hash tag}. */
+    redisCluster: z.array(z.string().regex(/^\S+:\d{1,5}$/, 'must be HOST:PORT')).default([]),
+    concurrency: z.number().int().min(1).default(4),
+    workerId: z.string().min(1).default(`${hostname()}-${process.pid}`),
+    /** 60 s: renewed every 30 s while the event loop runs; a dead worker's job is retried ~60-90 s later. */
+    lockDuration: durationField.default(60_000),
+    stalledInterval: durationField.default(30_000),
+    maxStalledCount: z.number().int().min(0).default(1),
+    /** How long in-flight iterations may run on after SIGTERM before they are aborted. */
+    gracePeriod: durationField.default(300_000),
+    /** Recreate the BullMQ worker when its connection has not been ready for this long. */
+    recreateAfter: durationField.default(30_000),
+    healthInterval: durationField.default(5_000),
+    snapshotCapBytes: z.number().int().min(1024).default(DEFAULT_SNAPSHOT_CAP_BYTES),
+    /** Job options of the iterations this worker enqueues on a refill: keep equal to the scheduler's. */
+    attempts: z.number().int().min(1).default(3),
+    backoff: durationField.default(1_000),
+  })
+  .superRefine((value, context) => {
+    if (value.redisCluster.length > 0 && !/\{[^{}]+\}/.test(value.prefix))
+      context.addIssue({
+        code: 'custom',
+        path: ['prefix'],
+        message: 'must contain a hash tag such as "{kubesoak}" with Redis Cluster',
+      });
+  });
 
 /** Raw worker options (durations as ms or "60s"); validated by startIterationWorker. */
 export type IterationWorkerRawOptions = z.input<typeof workerOptionsSchema>;
@@ -66,6 +82,8 @@ export type IterationWorkerRawOptions = z.input<typeof workerOptionsSchema>;
 export interface IterationWorkerConfig {
   readonly redisUrl: string;
   readonly prefix: string;
+  readonly redisOptions: Readonly<Record<string, unknown>>;
+  readonly redisCluster: readonly string[];
   readonly concurrency: number;
   readonly workerId: string;
   readonly lockDurationMs: number;
@@ -85,6 +103,8 @@ export function compileWorkerConfig(raw: IterationWorkerRawOptions): IterationWo
   return Object.freeze({
     redisUrl: value.redisUrl,
     prefix: value.prefix,
+    redisOptions: value.redisOptions,
+    redisCluster: value.redisCluster,
     concurrency: value.concurrency,
     workerId: value.workerId,
     lockDurationMs: value.lockDuration,
@@ -118,11 +138,22 @@ interface ActiveIteration {
   reason?: 'cancelled' | 'shutdown';
 }
 
+/** Optional collaborators of an iteration worker. */
+export interface IterationWorkerDependencies {
+  /**
+   * Metrics this worker fills: its slots and busy slots, the duration of every iteration it
+   * recorded and of their steps, and Redis latency (read at scrape time). Iteration counters are
+   * the scheduler's (docs/metrics.md). The caller serves metrics.registry.
+   */
+  metrics?: KubesoakMetrics;
+}
+
 /** Starts a worker that executes iteration jobs from the shared queue with `executor`. */
 export async function startIterationWorker(
   raw: IterationWorkerRawOptions,
   executor: IterationExecutor,
   logger: Logger,
+  deps: IterationWorkerDependencies = {},
 ): Promise<IterationWorker> {
   const config = compileWorkerConfig(raw);
   const log = logger.child({ worker: config.workerId });
@@ -139,7 +170,8 @@ export async function startIterationWorker(
     if (errors.length > 0) log.warn({ errors: errors.map(String) }, 'worker cleanup errors');
   };
   try {
-    const storeConnection = await openRedis(config.redisUrl, { role: 'worker' });
+    const target = { url: config.redisUrl, cluster: config.redisCluster, redisOptions: config.redisOptions };
+    const storeConnection = await openRedisConnection(target, { role: 'worker' });
     cleanups.push(async () => void (await storeConnection.quit().catch(() => storeConnection.disconnect())));
     const store = new RedisRunStore(storeConnection, config.prefix);
     const queue = new BullmqIterationQueue(storeConnection, {
@@ -150,8 +182,17 @@ export async function startIterationWorker(
     cleanups.push(() => queue.close());
     const active = new Map<string, ActiveIteration>();
     const runs = new Map<string, Run>();
+    const { metrics } = deps;
+    if (metrics) {
+      const untrack = metrics.trackWorkerSlots(() => ({ total: config.concurrency, busy: active.size }));
+      const unregister = metrics.onCollect(async () => {
+        if (storeConnection.status === 'ready') metrics.observeRedisLatency(await store.ping());
+      });
+      cleanups.push(() => Promise.resolve(unregister()));
+      cleanups.push(() => Promise.resolve(untrack()));
+    }
 
-    const subscriber = await openRedis(config.redisUrl, { role: 'worker' });
+    const subscriber = await openRedisConnection(target, { role: 'worker' });
     cleanups.push(
       await subscribeRunChannels(subscriber, [runChannels(config.prefix).cancel], (_channel, runId) => {
         for (const iteration of active.values()) {
@@ -172,6 +213,8 @@ export async function startIterationWorker(
         // The spec never changes; a small cache saves a read per iteration.
         if (runs.size >= 64) runs.clear();
         runs.set(ref.runId, run);
+        // Zero buckets before the first observation, so rate() sees that observation too.
+        if (metrics) startChart(metrics, run, log);
       }
       const job: IterationJob = {
         runId: run.id,
@@ -221,21 +264,18 @@ export async function startIterationWorker(
       const { isNew, next } = await store.record(
         ref.runId,
         ref.iteration,
-        record.outcome,
+        stored,
         encodeResult(stored, config.snapshotCapBytes),
         new Date(),
       );
       if (!isNew) log.info({ run: ref.runId, iteration: ref.iteration }, 'duplicate result ignored');
+      else if (metrics) observeDurations(metrics, run, record, log);
       // Awaited so the next job is waiting when BullMQ asks for one on completing this job; should
       // the add fail (or the process die first), the scheduler's repair re-adds the reservation.
       if (next.length > 0) await queue.add(next.map((iteration) => ({ runId: ref.runId, iteration })));
     };
 
-    let consumer: IterationConsumer = createIterationWorker(
-      config.redisUrl,
-      workerOptions(config),
-      processor,
-    );
+    let consumer: IterationConsumer = createIterationWorker(target, workerOptions(config), processor);
     let unhealthySince: number | undefined;
     let recreating: Promise<void> | undefined;
     let closing = false;
@@ -251,7 +291,7 @@ export async function startIterationWorker(
       log.warn('worker connection not ready; recreating the BullMQ worker');
       unhealthySince = undefined;
       const old = consumer;
-      consumer = createIterationWorker(config.redisUrl, workerOptions(config), processor);
+      consumer = createIterationWorker(target, workerOptions(config), processor);
       recreating = old
         .close(true)
         .catch(() => undefined)
@@ -320,6 +360,27 @@ export async function startIterationWorker(
   } catch (error) {
     await runLifo();
     throw error;
+  }
+}
+
+function startChart(metrics: KubesoakMetrics, run: Run, log: Logger): void {
+  try {
+    metrics.startChart(chartLabel(run.chart.ref));
+  } catch (error) {
+    log.warn({ err: error instanceof Error ? error.message : String(error) }, 'metrics: chart label refused');
+  }
+}
+
+function observeDurations(metrics: KubesoakMetrics, run: Run, record: IterationRecord, log: Logger): void {
+  try {
+    const chart = chartLabel(run.chart.ref);
+    metrics.observeIteration({ chart, outcome: record.outcome, ...recordTimings(record) });
+  } catch (error) {
+    // Metrics must never fail an iteration that is already recorded.
+    log.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      'metrics: observing durations failed',
+    );
   }
 }
 

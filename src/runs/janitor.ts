@@ -7,6 +7,7 @@ import {
   MANAGED_BY_VALUE,
   RUN_LABEL,
   deleteManagedNamespace,
+  isManagedNamespace,
 } from '../iteration/managed-namespace.ts';
 import type { RedisRunStore } from './redis-run-store.ts';
 import { isLiveState } from './run-model.ts';
@@ -57,6 +58,10 @@ export interface JanitorReport {
   actions: JanitorAction[];
   dryRun: boolean;
   errors: Array<{ namespace: string; message: string }>;
+  /** Namespaces with the managed-by label found by this pass (kubesoak_managed_namespaces). */
+  managed: number;
+  /** Of those, how many were past their expiry annotation. */
+  expired: number;
 }
 
 /**
@@ -98,7 +103,16 @@ export async function runJanitor(
     { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}` },
     signal,
   );
-  const report: JanitorReport = { actions: [], dryRun: options.dryRun, errors: [] };
+  const report: JanitorReport = {
+    actions: [],
+    dryRun: options.dryRun,
+    errors: [],
+    managed: listed.items.filter((namespace) => isManagedNamespace(namespace)).length,
+    expired: listed.items.filter((namespace) => {
+      const expires = Date.parse(namespace.metadata.annotations?.[EXPIRES_ANNOTATION] ?? '');
+      return isManagedNamespace(namespace) && Number.isFinite(expires) && expires <= options.now.getTime();
+    }).length,
+  };
   for (const namespace of listed.items) {
     signal.throwIfAborted();
     const name = namespace.metadata.name ?? '';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis-connection.ts';
 
 /** Pub/sub channel names under a prefix. */
 export function runChannels(prefix: string): { cancel: string; results: string } {
@@ -11,7 +11,7 @@ export function runChannels(prefix: string): { cancel: string; results: string }
  * message lost while Redis was away delays work but never loses it.
  */
 export async function subscribeRunChannels(
-  connection: Redis,
+  connection: RedisConnection,
   channels: readonly string[],
   onMessage: (channel: string, message: string) => void,
 ): Promise<() => Promise<void>> {
@@ -25,6 +25,10 @@ export async function subscribeRunChannels(
 }
 
 /** Publishes a cancel-now request for a run to every worker. */
-export async function publishCancelNow(connection: Redis, prefix: string, runId: string): Promise<void> {
+export async function publishCancelNow(
+  connection: RedisConnection,
+  prefix: string,
+  runId: string,
+): Promise<void> {
   await connection.publish(runChannels(prefix).cancel, runId);
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { KubesoakError } from '../errors/kubesoak-error.ts';
-import type { StoredIterationResult } from './iteration-job.ts';
+import type { IterationSummary, StoredIterationResult } from './iteration-job.ts';
+import type { RedisConnection } from './redis-connection.ts';
 import { decodeResult } from './result-codec.ts';
 import { runChannels } from './redis-run-channels.ts';
 import { RunState } from './run-model.ts';
@@ -57,10 +57,17 @@ return {d, k}`;
 // also reserves the run's next iterations (at most ARGV[7]) within P, so the recorder can enqueue
 // them at once: topping up on the result path avoids a round trip through the scheduler per result.
 // Only a run's completion is published; nothing else on this path needs the scheduler.
+// The same new record counts the result by `outcome|category` (KEYS[5]) and charges each node of a
+// failed or errored iteration (KEYS[6]): the metrics read these totals, so they equal the stored
+// results across worker crashes and scheduler restarts, and a duplicate never counts.
 const RECORD = `
 if redis.call('EXISTS', KEYS[2]) == 0 then return {-1} end
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return {0} end
 redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+redis.call('HINCRBY', KEYS[5], ARGV[3] .. '|' .. ARGV[8], 1)
+if ARGV[3] ~= 'passed' then
+  for i = 9, #ARGV do redis.call('HINCRBY', KEYS[6], ARGV[i] .. '|' .. ARGV[8], 1) end
+end
 local a = tonumber(redis.call('HGET', KEYS[2], 'active'))
 if redis.call('SREM', KEYS[3], ARGV[1]) == 1 then
   a = a - 1
@@ -106,10 +113,76 @@ return 1`;
 const DELETE = `
 local name = redis.call('HGET', KEYS[1], 'name')
 if name and redis.call('HGET', KEYS[5], name) == ARGV[1] then redis.call('HDEL', KEYS[5], name) end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[8])
 redis.call('ZREM', KEYS[6], ARGV[1])
 redis.call('SREM', KEYS[7], ARGV[1])
 return 1`;
+
+/** What the metrics read of a run on every scrape. */
+export interface RunSummary {
+  id: string;
+  name: string;
+  state: RunState;
+  chartRef: string;
+  iterations: number;
+  active: number;
+  counts: { passed: number; failed: number; error: number };
+}
+
+/** What a record adds to the counts: its outcome, category and the nodes charged with a failure. */
+export interface RecordedTally {
+  outcome: StoredIterationResult['outcome'];
+  category: string;
+  nodes?: readonly string[] | undefined;
+}
+
+/** Recorded results of a run with one outcome and category ("" for passed). */
+export interface ResultCount {
+  outcome: StoredIterationResult['outcome'];
+  category: string;
+  count: number;
+}
+
+/** Failed or errored results charged to a node, by category. */
+export interface NodeFailureCount {
+  node: string;
+  category: string;
+  count: number;
+}
+
+/** A run without its spec: identity, state, counts and timestamps. */
+export type RunProgressView = Pick<
+  Run,
+  | 'id'
+  | 'name'
+  | 'state'
+  | 'iterations'
+  | 'parallel'
+  | 'counts'
+  | 'dispatched'
+  | 'active'
+  | 'createdAt'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'cancelledAt'
+>;
+
+const PROGRESS_FIELDS = [
+  'id',
+  'name',
+  'state',
+  'iterations',
+  'parallel',
+  'passed',
+  'failed',
+  'error',
+  'dispatched',
+  'active',
+  'createdAt',
+  'startedAt',
+  'finishedAt',
+  'cancelledAt',
+] as const;
 
 /** The run's fields as the dispatcher needs them (one HMGET). */
 export interface RunProgress {
@@ -126,10 +199,10 @@ export interface RunProgress {
  * tag such as `{kubesoak}` on Redis Cluster so that each script's keys share a slot).
  */
 export class RedisRunStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #prefix: string;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisConnection, prefix: string) {
     this.#redis = redis;
     this.#prefix = prefix;
   }
@@ -159,6 +232,15 @@ export class RedisRunStore {
   }
   #inflight(id: string): string {
     return `${this.#prefix}:inflight:${id}`;
+  }
+  #counts(id: string): string {
+    return `${this.#prefix}:counts:${id}`;
+  }
+  get #nodeFailures(): string {
+    return `${this.#prefix}:node-failures`;
+  }
+  get #janitor(): string {
+    return `${this.#prefix}:janitor`;
   }
   get #names(): string {
     return `${this.#prefix}:run-names`;
@@ -206,6 +288,9 @@ export class RedisRunStore {
       0,
       'createdAt',
       run.createdAt,
+      // Read alone by the metrics on every scrape, without parsing the spec (values may be large).
+      'chartRef',
+      spec.chart.ref,
     ];
     const created = (await this.#script(
       CREATE,
@@ -235,6 +320,42 @@ export class RedisRunStore {
   async get(id: string): Promise<Run | undefined> {
     const hash = await this.#redis.hgetall(this.#run(id));
     return hash.id ? toRun(hash) : undefined;
+  }
+
+  /**
+   * The moving parts of a run by id or name, without its spec (one HMGET): what a follower polls,
+   * so that polling never moves the values files or an inline chart archive.
+   */
+  async progressView(idOrName: string): Promise<RunProgressView | undefined> {
+    const read = (id: string) => this.#redis.hmget(this.#run(id), ...PROGRESS_FIELDS);
+    let values = await read(idOrName);
+    if (!values[0]) {
+      const id = await this.#redis.hget(this.#names, idOrName);
+      if (!id) return undefined;
+      values = await read(id);
+      if (!values[0]) return undefined;
+    }
+    const hash = Object.fromEntries(
+      PROGRESS_FIELDS.flatMap((field, index) => (values[index] == null ? [] : [[field, values[index]]])),
+    ) as Record<string, string>;
+    return {
+      id: hash.id ?? '',
+      name: hash.name ?? '',
+      state: (hash.state ?? RunState.queued) as RunState,
+      iterations: Number(hash.iterations ?? 0),
+      parallel: Number(hash.parallel ?? 0),
+      counts: {
+        passed: Number(hash.passed ?? 0),
+        failed: Number(hash.failed ?? 0),
+        error: Number(hash.error ?? 0),
+      },
+      dispatched: Number(hash.dispatched ?? 0),
+      active: Number(hash.active ?? 0),
+      createdAt: hash.createdAt ?? '',
+      startedAt: hash.startedAt,
+      finishedAt: hash.finishedAt,
+      cancelledAt: hash.cancelledAt,
+    };
   }
 
   /** The newest runs first. */
@@ -276,6 +397,57 @@ export class RedisRunStore {
       });
     });
     return out;
+  }
+
+  /**
+   * Every retained run (newest first) with the fields the metrics need, without the spec: two
+   * round trips whatever the number of runs.
+   */
+  async summaries(): Promise<RunSummary[]> {
+    const ids = await this.#redis.zrevrange(this.#runs, 0, -1);
+    if (ids.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids)
+      pipeline.hmget(
+        this.#run(id),
+        'id',
+        'name',
+        'state',
+        'iterations',
+        'active',
+        'passed',
+        'failed',
+        'error',
+        'chartRef',
+      );
+    const replies = (await pipeline.exec()) ?? [];
+    const out: RunSummary[] = [];
+    for (const [index, [error, values]] of replies.entries()) {
+      const [id, name, state, iterations, active, passed, failed, errors, chartRef] = (values ?? []) as (
+        string | null
+      )[];
+      if (error || !id) continue;
+      out.push({
+        id,
+        name: name ?? id,
+        state: (state ?? RunState.queued) as RunState,
+        chartRef: chartRef ?? (await this.#chartRefFromSpec(ids[index] as string)),
+        iterations: Number(iterations ?? 0),
+        active: Number(active ?? 0),
+        counts: { passed: Number(passed ?? 0), failed: Number(failed ?? 0), error: Number(errors ?? 0) },
+      });
+    }
+    return out;
+  }
+
+  /** Runs stored before the chartRef field existed keep the chart only in their spec. */
+  async #chartRefFromSpec(id: string): Promise<string> {
+    const spec = await this.#redis.hget(this.#run(id), 'spec');
+    try {
+      return (JSON.parse(spec ?? '{}') as Partial<RunSpec>).chart?.ref ?? '';
+    } catch {
+      return '';
+    }
   }
 
   /**
@@ -324,22 +496,32 @@ export class RedisRunStore {
    * Records an iteration's result exactly once: `isNew` is false for a duplicate (a retried or
    * re-delivered job) or a run that no longer exists. `next` are iterations reserved for the
    * recorder to enqueue (at most `refill`), so a finished slot is refilled without the scheduler.
+   * A new result is also counted by outcome and category and charged to its nodes (see
+   * resultCounts, nodeFailures); a bare outcome counts under category "unknown".
    */
   async record(
     id: string,
     iteration: number,
-    outcome: StoredIterationResult['outcome'],
+    result: StoredIterationResult['outcome'] | RecordedTally,
     payload: Buffer,
     now: Date,
     refill = 1,
   ): Promise<{ isNew: boolean; next: number[] }> {
+    const tally: RecordedTally =
+      typeof result === 'string' ? { outcome: result, category: 'unknown' } : result;
+    const { outcome } = tally;
+    // Passed results count under category "" whatever the executor called it ("passed").
+    const category = outcome === 'passed' ? '' : tally.category;
+    const nodes = outcome === 'passed' ? [] : [...new Set(tally.nodes ?? [])];
     const [written, first = 0, count = 0] = (await this.#script(
       RECORD,
-      4,
+      6,
       this.#results(id),
       this.#run(id),
       this.#inflight(id),
       this.#live,
+      this.#counts(id),
+      this.#nodeFailures,
       iteration,
       payload,
       outcome,
@@ -347,13 +529,98 @@ export class RedisRunStore {
       id,
       runChannels(this.#prefix).results,
       refill,
+      category,
+      ...nodes,
     )) as number[];
     return { isNew: written === 1, next: Array.from({ length: count }, (_, index) => first + index) };
+  }
+
+  /**
+   * Recorded results of each run by outcome and category, in one round trip; counted by the record
+   * script, so they always equal the stored results. Runs without results map to [].
+   */
+  async resultCounts(ids: readonly string[]): Promise<Map<string, ResultCount[]>> {
+    const out = new Map<string, ResultCount[]>();
+    if (ids.length === 0) return out;
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.#counts(id));
+    const replies = (await pipeline.exec()) ?? [];
+    replies.forEach(([error, hash], index) => {
+      if (error) throw error;
+      const rows: ResultCount[] = [];
+      for (const [field, value] of Object.entries((hash ?? {}) as Record<string, string>)) {
+        const split = field.indexOf('|');
+        const outcome = field.slice(0, split) as ResultCount['outcome'];
+        rows.push({ outcome, category: field.slice(split + 1), count: Number(value) });
+      }
+      out.set(ids[index] as string, rows);
+    });
+    return out;
+  }
+
+  /** Failed or errored results charged to each node, by category, over all runs of the prefix. */
+  async nodeFailures(): Promise<NodeFailureCount[]> {
+    const hash = await this.#redis.hgetall(this.#nodeFailures);
+    return Object.entries(hash).map(([field, value]) => {
+      const split = field.lastIndexOf('|');
+      return { node: field.slice(0, split), category: field.slice(split + 1), count: Number(value) };
+    });
+  }
+
+  /** Stores what a janitor pass saw and adds what it deleted (shared by every scheduler and the CLI). */
+  async recordJanitorPass(pass: { managed: number; expired: number; deleted: number }): Promise<void> {
+    await this.#redis
+      .multi()
+      .hset(this.#janitor, 'managed', pass.managed, 'expired', pass.expired, 'at', Date.now())
+      .hincrby(this.#janitor, 'deleted', pass.deleted)
+      .exec();
+  }
+
+  /** The last janitor pass's namespace counts and the total it ever deleted. */
+  async janitorStats(): Promise<{ managed: number; expired: number; deleted: number }> {
+    const [managed, expired, deleted] = await this.#redis.hmget(
+      this.#janitor,
+      'managed',
+      'expired',
+      'deleted',
+    );
+    return { managed: Number(managed ?? 0), expired: Number(expired ?? 0), deleted: Number(deleted ?? 0) };
+  }
+
+  /** One PING round trip in seconds (the latency every queue call pays). */
+  async ping(): Promise<number> {
+    const started = process.hrtime.bigint();
+    await this.#redis.ping();
+    return Number(process.hrtime.bigint() - started) / 1e9;
   }
 
   async result(id: string, iteration: number): Promise<StoredIterationResult | undefined> {
     const payload = await this.#redis.hgetBuffer(this.#results(id), String(iteration));
     return payload ? decodeResult(payload) : undefined;
+  }
+
+  /** Every recorded result of a run, by iteration (one HGETALL: for summaries, not for huge runs). */
+  async listResults(id: string): Promise<StoredIterationResult[]> {
+    const hash = await this.#redis.hgetallBuffer(this.#results(id));
+    return Object.values(hash)
+      .map((payload) => decodeResult(payload))
+      .sort((a, b) => a.iteration - b.iteration);
+  }
+
+  /**
+   * The recorded results among `iterations` (one HMGET), by iteration, without their snapshots:
+   * what a follower polls for, so it moves only the results it has not seen yet.
+   */
+  async results(id: string, iterations: readonly number[]): Promise<IterationSummary[]> {
+    if (iterations.length === 0) return [];
+    const payloads = await this.#redis.hmgetBuffer(this.#results(id), ...iterations.map(String));
+    return payloads
+      .flatMap((payload) => {
+        if (!payload) return [];
+        const { snapshot: _snapshot, ...summary } = decodeResult(payload);
+        return [summary];
+      })
+      .sort((a, b) => a.iteration - b.iteration);
   }
 
   /** Whether an iteration has a result, without reading it. */
@@ -385,7 +652,7 @@ export class RedisRunStore {
     for (const run of doomed) {
       await this.#script(
         DELETE,
-        7,
+        8,
         this.#run(run.id),
         this.#results(run.id),
         this.#attempts(run.id),
@@ -393,6 +660,7 @@ export class RedisRunStore {
         this.#names,
         this.#runs,
         this.#live,
+        this.#counts(run.id),
         run.id,
       );
     }

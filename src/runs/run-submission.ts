@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KubesoakError } from '../errors/kubesoak-error.ts';
+import { MAX_CHART_ARCHIVE_BYTES } from './iteration-job.ts';
 import type { RunSpec } from './run-model.ts';
 
 /** Default upper bound on iterations per run (configurable per scheduler). */
@@ -9,6 +10,12 @@ export const DEFAULT_MAX_ITERATIONS = 100_000;
 export const MAX_RUN_NAME_LENGTH = 40;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function isGzipBase64(text: string): boolean {
+  const head = Buffer.from(text.slice(0, 8), 'base64');
+  return head[0] === 0x1f && head[1] === 0x8b;
+}
 
 /** A submission refused before anything was written; the message names the offending field. */
 export class InvalidSubmissionError extends KubesoakError {
@@ -34,6 +41,15 @@ function submissionSchema(maxIterations: number) {
       {
         ref: z.string({ error: 'is required' }).trim().min(1, 'is required'),
         version: z.string().trim().min(1, 'must not be empty').optional(),
+        archive: z
+          .string()
+          .max(
+            Math.ceil(MAX_CHART_ARCHIVE_BYTES / 3) * 4,
+            `must be at most ${MAX_CHART_ARCHIVE_BYTES / 1024 / 1024} MiB (a base64 .tgz)`,
+          )
+          .regex(BASE64, 'must be a base64 .tgz')
+          .refine(isGzipBase64, 'must be a base64 .tgz')
+          .optional(),
       },
       { error: 'is required: { ref, version? }' },
     ),
@@ -85,10 +101,11 @@ export function validateSubmission(
   return {
     name: value.name ?? `run-${options.runId.slice(0, 8)}`,
     note: value.note,
-    chart:
-      value.chart.version === undefined
-        ? { ref: value.chart.ref }
-        : { ref: value.chart.ref, version: value.chart.version },
+    chart: {
+      ref: value.chart.ref,
+      ...(value.chart.version === undefined ? {} : { version: value.chart.version }),
+      ...(value.chart.archive === undefined ? {} : { archive: value.chart.archive }),
+    },
     valuesFiles: value.valuesFiles,
     setValues: value.setValues,
     plan: value.plan,

@@ -5,6 +5,7 @@ import { KubesoakError } from '../errors/kubesoak-error.ts';
 import type { Logger } from '../log/create-logger.ts';
 import { InvalidSubmissionError } from './run-submission.ts';
 import { RunNameTakenError } from './redis-run-store.ts';
+import { MAX_RESULTS_PER_REQUEST } from './runs-client.ts';
 import type { Scheduler } from './scheduler.ts';
 
 /** Largest accepted request body: values files travel inline. */
@@ -80,6 +81,8 @@ async function handle(
       return send(response, 201, run);
     }
     if (method === 'GET') {
+      if (url.searchParams.get('live') === 'true')
+        return send(response, 200, { runs: await scheduler.live() });
       const limitText = url.searchParams.get('limit') ?? '100';
       const limit = Number(limitText);
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
@@ -117,6 +120,23 @@ async function handle(
         `run ${run.name} has no result for iteration ${iterationText}`,
       );
     return send(response, 200, result);
+  }
+  if (sub === 'progress' && iterationText === undefined && method === 'GET') {
+    const progress = await scheduler.progress(idOrName);
+    if (!progress) throw new HttpError(404, 'run-not-found', `no run with id or name "${idOrName}"`);
+    return send(response, 200, progress);
+  }
+  if (sub === 'results' && iterationText === undefined && method === 'GET') {
+    const list = (url.searchParams.get('iterations') ?? '').split(',').filter((text) => text !== '');
+    if (list.length > MAX_RESULTS_PER_REQUEST || !list.every((text) => /^\d+$/.test(text)))
+      throw new HttpError(
+        400,
+        'invalid-query',
+        `iterations: must be a comma-separated list of at most ${MAX_RESULTS_PER_REQUEST} whole numbers`,
+      );
+    const results = await scheduler.results(idOrName, list.map(Number));
+    if (!results) throw new HttpError(404, 'run-not-found', `no run with id or name "${idOrName}"`);
+    return send(response, 200, { results });
   }
   throw new HttpError(404, 'not-found', `no such endpoint: ${method} ${url.pathname}`);
 }

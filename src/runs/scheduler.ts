@@ -1,20 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.ts';
 import { KubesoakError } from '../errors/kubesoak-error.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
 import type { Logger } from '../log/create-logger.ts';
+import type { KubesoakMetrics } from '../metrics/kubesoak-metrics.ts';
+import { registerSchedulerCollector } from '../metrics/scheduler-collector.ts';
 import { redisRunActivity, runJanitor } from './janitor.ts';
 import type { JanitorReport } from './janitor.ts';
 import { BullmqIterationQueue } from './bullmq-iteration-queue.ts';
 import type { IterationJobRef } from './bullmq-iteration-queue.ts';
 import { interleave, planDispatch } from './dispatch-plan.ts';
 import { IterationOutcome, RunsCategory } from './iteration-job.ts';
-import type { StoredIterationResult } from './iteration-job.ts';
-import { openRedis } from './redis-connection.ts';
+import type { IterationSummary, StoredIterationResult } from './iteration-job.ts';
+import { openRedisConnection } from './redis-connection.ts';
 import { publishCancelNow, runChannels, subscribeRunChannels } from './redis-run-channels.ts';
 import { RedisRunStore } from './redis-run-store.ts';
+import type { RunProgressView } from './redis-run-store.ts';
 import { DEFAULT_SNAPSHOT_CAP_BYTES, encodeResult } from './result-codec.ts';
 import { isLiveState } from './run-model.ts';
 import type { Run } from './run-model.ts';
@@ -29,27 +31,48 @@ const durationField = z.union([
   z.string().transform((text) => parseDuration(text)),
 ]);
 
-const schedulerOptionsSchema = z.strictObject({
-  redisUrl: z.string().min(1),
-  prefix: z.string().min(1).default('kubesoak'),
-  maxIterations: z.number().int().min(1).default(DEFAULT_MAX_ITERATIONS),
-  /** Attempts when a worker fails a job itself (e.g. interrupted by shutdown); stalls are separate. */
-  attempts: z.number().int().min(1).default(3),
-  backoff: durationField.default(1_000),
-  /** Safety tick: repairs, worker-lost scan and top-up even when no result event arrives. */
-  tickInterval: durationField.default(5_000),
-  retentionInterval: durationField.default(600_000),
-  /** Ended runs older than this are deleted with their results. */
-  retentionMaxAge: durationField.default(30 * 24 * 3_600_000),
-  /** At most this many ended runs are kept. */
-  retentionMaxCount: z.number().int().min(0).default(1_000),
-  snapshotCapBytes: z.number().int().min(1024).default(DEFAULT_SNAPSHOT_CAP_BYTES),
-  connectTimeout: durationField.default(5_000),
-  /** How often the janitor runs inside the scheduler (when a cluster client is given). */
-  janitorInterval: durationField.default(60_000),
-  janitorMinAge: durationField.default(120_000),
-  janitorDryRun: z.boolean().default(false),
-});
+/** Redis Cluster start nodes (host:port); with them every key needs the prefix's hash tag. */
+const redisClusterField = z.array(z.string().regex(/^\S+:\d{1,5}$/, 'must be HOST:PORT')).default([]);
+
+/** A prefix with a {hash tag}, so every script's keys (and BullMQ's) map to one cluster slot. */
+function requireHashTagOnCluster(
+  value: { prefix: string; redisCluster: readonly string[] },
+  context: z.RefinementCtx,
+) {
+  if (value.redisCluster.length > 0 && !/\{[^{}]+\}/.test(value.prefix))
+    context.addIssue({
+      code: 'custom',
+      path: ['prefix'],
+      message: 'must contain a hash tag such as "{kubesoak}" with Redis Cluster',
+    });
+}
+
+const schedulerOptionsSchema = z
+  .strictObject({
+    redisUrl: z.string().min(1),
+    prefix: z.string().min(1).default('kubesoak'),
+    /** Extra ioredis options (TLS, Sentinel...), per node on a cluster. */
+    redisOptions: z.record(z.string(), z.unknown()).default({}),
+    redisCluster: redisClusterField,
+    maxIterations: z.number().int().min(1).default(DEFAULT_MAX_ITERATIONS),
+    /** Attempts when a worker fails a job itself (e.g. interrupted by shutdown); stalls are separate. */
+    attempts: z.number().int().min(1).default(3),
+    backoff: durationField.default(1_000),
+    /** Safety tick: repairs, worker-lost scan and top-up even when no result event arrives. */
+    tickInterval: durationField.default(5_000),
+    retentionInterval: durationField.default(600_000),
+    /** Ended runs older than this are deleted with their results. */
+    retentionMaxAge: durationField.default(30 * 24 * 3_600_000),
+    /** At most this many ended runs are kept. */
+    retentionMaxCount: z.number().int().min(0).default(1_000),
+    snapshotCapBytes: z.number().int().min(1024).default(DEFAULT_SNAPSHOT_CAP_BYTES),
+    connectTimeout: durationField.default(5_000),
+    /** How often the janitor runs inside the scheduler (when a cluster client is given). */
+    janitorInterval: durationField.default(60_000),
+    janitorMinAge: durationField.default(120_000),
+    janitorDryRun: z.boolean().default(false),
+  })
+  .superRefine(requireHashTagOnCluster);
 
 /** Raw scheduler options; durations as ms or strings such as "5s". */
 export type SchedulerRawOptions = z.input<typeof schedulerOptionsSchema>;
@@ -58,6 +81,8 @@ export type SchedulerRawOptions = z.input<typeof schedulerOptionsSchema>;
 export interface SchedulerConfig {
   readonly redisUrl: string;
   readonly prefix: string;
+  readonly redisOptions: Readonly<Record<string, unknown>>;
+  readonly redisCluster: readonly string[];
   readonly maxIterations: number;
   readonly attempts: number;
   readonly backoffMs: number;
@@ -78,6 +103,8 @@ export function compileSchedulerConfig(raw: SchedulerRawOptions): SchedulerConfi
   return Object.freeze({
     redisUrl: value.redisUrl,
     prefix: value.prefix,
+    redisOptions: value.redisOptions,
+    redisCluster: value.redisCluster,
     maxIterations: value.maxIterations,
     attempts: value.attempts,
     backoffMs: value.backoff,
@@ -103,11 +130,28 @@ export interface Scheduler {
   status(idOrName: string): Promise<Run | undefined>;
   list(limit?: number): Promise<Run[]>;
   iteration(idOrName: string, iteration: number): Promise<StoredIterationResult | undefined>;
+  /** Recorded results among `iterations`, without snapshots; undefined if the run is unknown. */
+  results(idOrName: string, iterations: readonly number[]): Promise<IterationSummary[] | undefined>;
+  /** The queued and running runs. */
+  live(): Promise<Run[]>;
+  /** A run's state and counts without its spec (what followers poll); undefined if unknown. */
+  progress(idOrName: string): Promise<RunProgressView | undefined>;
   /** One dispatch pass plus repairs, worker-lost recording and (when due) retention. */
   tick(): Promise<void>;
   /** Runs the janitor once now; throws when the scheduler has no cluster client. */
   janitor(options?: { dryRun?: boolean }): Promise<JanitorReport>;
   close(): Promise<void>;
+}
+
+/** Optional collaborators of a scheduler. */
+export interface SchedulerDependencies {
+  /** Enables the janitor (periodically, and through Scheduler.janitor). */
+  cluster?: ClusterClient;
+  /**
+   * Metrics to fill from Redis at every scrape (iteration and node-failure counters, run, queue
+   * and janitor gauges); the caller serves metrics.registry (src/metrics/metrics-server.ts).
+   */
+  metrics?: KubesoakMetrics;
 }
 
 /**
@@ -118,7 +162,7 @@ export interface Scheduler {
 export async function startScheduler(
   raw: SchedulerRawOptions,
   logger: Logger,
-  deps: { cluster?: ClusterClient } = {},
+  deps: SchedulerDependencies = {},
 ): Promise<Scheduler> {
   const config = compileSchedulerConfig(raw);
   const log = logger.child({ component: 'scheduler' });
@@ -135,7 +179,8 @@ export async function startScheduler(
     if (errors.length > 0) log.warn({ errors: errors.map(String) }, 'scheduler cleanup errors');
   };
   try {
-    const redis: Redis = await openRedis(config.redisUrl, {
+    const target = { url: config.redisUrl, cluster: config.redisCluster, redisOptions: config.redisOptions };
+    const redis = await openRedisConnection(target, {
       role: 'producer',
       connectTimeoutMs: config.connectTimeoutMs,
     });
@@ -147,6 +192,10 @@ export async function startScheduler(
       backoffMs: config.backoffMs,
     });
     cleanups.push(() => queue.close());
+    if (deps.metrics) {
+      const stop = registerSchedulerCollector(deps.metrics, { store, queue, logger: log });
+      cleanups.push(() => Promise.resolve(stop()));
+    }
 
     let closed = false;
     let rotation = 0;
@@ -241,7 +290,7 @@ export async function startScheduler(
         const { isNew, next } = await store.record(
           failed.runId,
           failed.iteration,
-          result.outcome,
+          result,
           encodeResult(result, config.snapshotCapBytes),
           new Date(),
         );
@@ -268,6 +317,11 @@ export async function startScheduler(
         { dryRun, now: new Date(), minAgeMs: config.janitorMinAgeMs },
         janitorAbort.signal,
       );
+      await store.recordJanitorPass({
+        managed: report.managed,
+        expired: report.expired,
+        deleted: dryRun ? 0 : report.actions.length,
+      });
       if (report.actions.length > 0 || report.errors.length > 0) log.info({ ...report }, 'janitor pass');
       return report;
     };
@@ -297,7 +351,7 @@ export async function startScheduler(
       await pump();
     };
 
-    const subscriber = await openRedis(config.redisUrl, {
+    const subscriber = await openRedisConnection(target, {
       role: 'worker',
       connectTimeoutMs: config.connectTimeoutMs,
     });
@@ -350,6 +404,15 @@ export async function startScheduler(
       async iteration(idOrName, iteration) {
         const run = await store.resolve(idOrName);
         return run ? store.result(run.id, iteration) : undefined;
+      },
+      async results(idOrName, iterations) {
+        const run = await store.resolve(idOrName);
+        return run ? store.results(run.id, iterations) : undefined;
+      },
+      progress: (idOrName) => store.progressView(idOrName),
+      async live() {
+        const runs = await Promise.all((await store.liveRunIds()).map((id) => store.get(id)));
+        return runs.filter((run): run is Run => run !== undefined && isLiveState(run.state));
       },
       tick: () => (ticking = ticking.then(tick)),
       janitor: (options = {}) => janitor(options.dryRun ?? false),

@@ -77,8 +77,9 @@ export function registerIterateCommand(program: Command, io: CliIo): void {
       });
       const helm = new HelmCli({
         binary: config.helm,
-        ...(client.kubeconfigPath ? { kubeconfig: client.kubeconfigPath } : {}),
-        kubeContext: client.context,
+        // In-cluster (no kubeconfig file) helm finds the ServiceAccount itself; a --kube-context
+        // would name client-node's synthetic "inClusterContext", which helm does not know.
+        ...(client.kubeconfigPath ? { kubeconfig: client.kubeconfigPath, kubeContext: client.context } : {}),
         env: io.env,
       });
       const logger = await createLogger({
