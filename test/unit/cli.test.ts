@@ -49,6 +49,7 @@ describe('kubesoak CLI conventions', () => {
     expect(err).toMatch(/unknown command 'frobnicate'/);
   });
 
+  // demo without the composition root's worker runtime is a plain (exit 1) failure: no side effects.
   it('a command failure is one line without a stack trace, and the stack only with --debug', async () => {
     const plain = await cli('demo');
     expect(plain.code).toBe(1);
@@ -62,7 +63,7 @@ describe('kubesoak CLI conventions', () => {
     const { code, err } = await cli('demo', '--json');
     expect(code).toBe(1);
     const parsed = JSON.parse(err.trim()) as { error: { code: string; exitCode: number } };
-    expect(parsed.error).toMatchObject({ code: 'not-available', exitCode: 1 });
+    expect(parsed.error).toMatchObject({ code: 'no-worker-runtime', exitCode: 1 });
   });
 
   it('--json works before and after the subcommand', async () => {
@@ -72,7 +73,7 @@ describe('kubesoak CLI conventions', () => {
     ]) {
       const { code, err } = await cli(...argv);
       expect(code).toBe(1);
-      expect(JSON.parse(err.trim())).toMatchObject({ error: { code: 'not-available' } });
+      expect(JSON.parse(err.trim())).toMatchObject({ error: { code: 'no-worker-runtime' } });
     }
   });
 
