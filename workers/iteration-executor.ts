@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { HelmCli } from '../src/helm/helm-cli.ts';
 import { compileIterationConfig } from '../src/iteration/iteration-config.ts';
 import type { Evidence } from '../src/iteration/diagnose-iteration.ts';
-import { UnmanagedNamespaceError, deleteManagedNamespace } from '../src/iteration/managed-namespace.ts';
+import {
+  UnmanagedNamespaceError,
+  awaitNamespaceGone,
+  deleteManagedNamespace,
+} from '../src/iteration/managed-namespace.ts';
 import { iterationNamespace } from '../src/iteration/namespace-name.ts';
 import type { IterationResult } from '../src/iteration/run-iteration.ts';
 import { runIteration } from '../src/iteration/run-iteration.ts';
@@ -68,7 +72,11 @@ export function createIterationExecutor(options: IterationExecutorOptions): Iter
       for (const previous of job.previousAttempts) {
         const name = iterationNamespace(config.namespacePrefix, job.runId, job.iteration, previous - 1);
         try {
-          await deleteManagedNamespace(client, name, signal);
+          if (
+            (await deleteManagedNamespace(client, name, signal)) &&
+            !(await awaitNamespaceGone(client, name, config.timeouts.namespaceDeletionMs, signal))
+          )
+            logger.warn({ namespace: name }, 'the namespace of an earlier attempt is still terminating');
         } catch (error) {
           if (error instanceof UnmanagedNamespaceError) logger.warn({ namespace: name }, error.message);
           else

@@ -72,6 +72,8 @@ function namespaceStep(config: IterationConfig): Step {
           name: identity.namespace,
           run: identity.run,
           iteration: identity.iteration,
+          // The engine counts attempts from 0 (the namespace suffix); the queue and janitor from 1.
+          attempt: identity.attempt + 1,
           expiresAt: new Date(clock.wallTime().getTime() + config.expiryMs),
         },
         signal,

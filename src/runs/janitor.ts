@@ -1,6 +1,7 @@
 import { KubeKind } from '../kube/cluster-client.ts';
 import type { ClusterClient, KubeObject } from '../kube/cluster-client.ts';
 import {
+  ATTEMPT_LABEL,
   EXPIRES_ANNOTATION,
   ITERATION_LABEL,
   MANAGED_BY_LABEL,
@@ -11,9 +12,6 @@ import {
 } from '../iteration/managed-namespace.ts';
 import type { RedisRunStore } from './redis-run-store.ts';
 import { isLiveState } from './run-model.ts';
-
-/** Label carrying the attempt number, when the engine sets it; older attempts are leftovers. */
-export const ATTEMPT_LABEL = 'kubesoak.io/attempt';
 
 /** Why the janitor deletes a namespace. */
 export const JanitorReason = {
