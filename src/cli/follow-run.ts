@@ -70,6 +70,8 @@ export interface FollowRunOptions {
   json?: boolean;
   /** Pause between polls; default 500 ms. */
   pollIntervalMs?: number;
+  /** End with the summary lines (default true); the demo prints a richer summary of its own. */
+  summary?: boolean;
 }
 
 /** What the follower has seen: outcome counts, and failures by category and by node. */
@@ -167,7 +169,8 @@ export async function followRun(
       break;
     await sleep(pollMs, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
   }
-  display.finish(run, tally);
+  if (options.summary === false) display.stop();
+  else display.finish(run, tally);
   if (options.json) io.stdout.write(`${JSON.stringify(runJson(run))}\n`);
   return run;
 }

@@ -103,7 +103,10 @@ describe('Redis with TLS and a password', () => {
     expect(submitted.out).toMatch(/success=\d+/);
     const status = await cliWith(env, ['--config', configFile, 'status', 'tls-run', '--json']);
     expect(status.code).toBe(0);
-    const body = JSON.parse(status.out) as { state: string; counts: Record<string, number> };
+    const body = JSON.parse(status.out) as {
+      state: string;
+      counts: { passed: number; failed: number; error: number };
+    };
     expect(body.state).toBe('completed');
     expect(body.counts.passed + body.counts.failed + body.counts.error).toBe(6);
     // The same keys are there through a verifying TLS connection only.

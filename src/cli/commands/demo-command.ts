@@ -145,7 +145,7 @@ export function registerDemoCommand(program: Command, io: CliIo, runtime?: Worke
 /** Live progress through followRun; Ctrl-C ends following and the demo reads the last state. */
 async function follow(context: DemoFollowContext, io: CliIo, signal: AbortSignal): Promise<Run> {
   try {
-    return await followRun(context.client, context.runId, io, { signal });
+    return await followRun(context.client, context.runId, io, { signal, summary: false });
   } catch (error) {
     if (!(error instanceof FollowStoppedError)) throw error;
     const run = await context.client.status(context.runId);
