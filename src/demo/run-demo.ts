@@ -1,3 +1,4 @@
+import { CleanupStack, describeFailures } from '../lifecycle/cleanup-stack.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -164,8 +165,8 @@ export async function runDemo(
 ): Promise<DemoResult> {
   const env = deps.env ?? process.env;
   const log = deps.logger.child({ component: 'demo' });
-  const cleanups: Array<{ what: string; run: () => Promise<void> }> = [];
-  const defer = (what: string, run: () => Promise<void>) => cleanups.push({ what, run });
+  const cleanups = new CleanupStack();
+  const defer = (what: string, run: () => Promise<void>) => cleanups.push(what, run);
   let keepKeys = false;
   // A bad scenario file is a usage error: found before anything starts.
   const scenarioFile = options.scenarioFile ?? bundledScenarioPath();
@@ -327,15 +328,8 @@ export async function runDemo(
     }
     return result;
   } finally {
-    const errors: string[] = [];
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup.run();
-      } catch (error) {
-        errors.push(`${cleanup.what}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-    if (errors.length > 0) log.warn({ errors }, 'demo cleanup errors');
+    const failures = await cleanups.run();
+    if (failures.length > 0) log.warn({ errors: describeFailures(failures) }, 'demo cleanup errors');
   }
 }
 

@@ -1,3 +1,4 @@
+import { CleanupStack, describeFailures } from '../../lifecycle/cleanup-stack.ts';
 import type { Command } from 'commander';
 import { loadKubesoakConfig, parseHostPort } from '../../config/kubesoak-config.ts';
 import { KubesoakError } from '../../errors/kubesoak-error.ts';
@@ -77,17 +78,10 @@ export function registerSchedulerCommand(program: Command, io: CliIo): void {
         }
       }
 
-      const cleanups: Array<() => Promise<void>> = [];
+      const cleanups = new CleanupStack();
       const closeAll = async () => {
-        const errors: unknown[] = [];
-        for (const cleanup of cleanups.splice(0).reverse()) {
-          try {
-            await cleanup();
-          } catch (error) {
-            errors.push(error);
-          }
-        }
-        if (errors.length > 0) logger.warn({ errors: errors.map(String) }, 'shutdown errors');
+        const failures = await cleanups.run();
+        if (failures.length > 0) logger.warn({ errors: describeFailures(failures) }, 'shutdown errors');
       };
       try {
         const metrics = new KubesoakMetrics();
@@ -96,9 +90,9 @@ export function registerSchedulerCommand(program: Command, io: CliIo): void {
           host: config.metrics.host,
           port: options.metricsPort ?? config.metrics.port,
         });
-        cleanups.push(() => metricsServer.close());
+        cleanups.push('metrics server', () => metricsServer.close());
         const scheduler = await startScheduler(raw, logger, { metrics, ...(cluster ? { cluster } : {}) });
-        cleanups.push(() => scheduler.close());
+        cleanups.push('scheduler', () => scheduler.close());
         const http = await startSchedulerHttp(scheduler, listen, logger).catch((error: unknown) => {
           const code = (error as NodeJS.ErrnoException).code;
           if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw error;
@@ -111,7 +105,7 @@ export function registerSchedulerCommand(program: Command, io: CliIo): void {
             },
           );
         });
-        cleanups.push(() => http.close());
+        cleanups.push('HTTP API', () => http.close());
         logger.info(
           { api: http.url, metrics: `${metricsServer.url}/metrics`, janitor: cluster !== undefined },
           'scheduler ready',
