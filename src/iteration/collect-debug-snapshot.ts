@@ -58,7 +58,9 @@ export async function collectDebugSnapshot(
     namespace: options.namespace,
     release: options.release,
     pods: pods.map((pod) => podRow(pod, options.now)),
-    podDetails: pods.filter((pod) => !isReady(pod)).map((pod) => podDetail(pod, events)),
+    // A pod that restarted is evidence even when it is Ready again by the time the snapshot is
+    // taken: an OOM kill or a liveness kill leaves only its lastState and restart count behind.
+    podDetails: pods.filter((pod) => !isReady(pod) || restarted(pod)).map((pod) => podDetail(pod, events)),
     events: events.map((event) => ({ ...event, ...(event.message ? { message: mask(event.message) } : {}) })),
     logs: [],
     nodes: await nodeRows(client, pods, signal),
@@ -137,6 +139,13 @@ async function attempt<T>(read: () => Promise<T>, fallback: T): Promise<T> {
   } catch {
     return fallback;
   }
+}
+
+function restarted(pod: KubeObject): boolean {
+  const status = podShape(pod).status;
+  return [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])].some(
+    (container) => (container.restartCount ?? 0) > 0,
+  );
 }
 
 function isReady(pod: KubeObject): boolean {
