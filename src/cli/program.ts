@@ -54,23 +54,23 @@ export function buildProgram(io: CliIo, runtime?: WorkerRuntime): Command {
   // Subcommands inherit output, exitOverride and help settings from here on.
   program.commandsGroup('Getting started:');
   registerDemoCommand(program, io, runtime);
-  program.commandsGroup('Setup:');
-  registerToolsCommand(program, io);
-  program.commandsGroup('Simulated cluster:');
-  registerSimCommand(program, io);
-  program.commandsGroup('Single iteration:');
-  registerAwaitCommand(program, io);
-  registerIterateCommand(program, io);
-  program.commandsGroup('Services:');
-  registerSchedulerCommand(program, io);
-  registerWorkerCommand(program, io, runtime);
-  registerJanitorCommand(program, io);
   program.commandsGroup('Soak runs:');
   registerSubmitCommand(program, io);
   registerStatusCommand(program, io);
   registerRunsCommand(program, io);
   registerShowCommand(program, io);
   registerCancelCommand(program, io);
+  program.commandsGroup('Services:');
+  registerSchedulerCommand(program, io);
+  registerWorkerCommand(program, io, runtime);
+  registerJanitorCommand(program, io);
+  program.commandsGroup('Single iteration:');
+  registerAwaitCommand(program, io);
+  registerIterateCommand(program, io);
+  program.commandsGroup('Simulated cluster:');
+  registerSimCommand(program, io);
+  program.commandsGroup('Setup:');
+  registerToolsCommand(program, io);
   // --debug and --json work after the subcommand too: every command accepts them itself.
   for (const command of program.commands) acceptGlobalFlags(command);
   return program;
