@@ -13,6 +13,21 @@ export interface IterationJobRef {
   iteration: number;
 }
 
+/** What a job carries: every iteration kubesoak enqueues was reserved by the run store first. */
+interface IterationJobData extends IterationJobRef {
+  /** The reservation counted the first attempt (absent on jobs enqueued by older versions). */
+  counted?: true;
+}
+
+/** How a worker received a job. */
+export interface IterationDelivery {
+  /**
+   * The job's first start (BullMQ counts starts: a stall restart or a retry makes it 2 or more)
+   * and its reservation already counted this attempt, so the attempt is 1 without asking Redis.
+   */
+  firstCountedStart: boolean;
+}
+
 /** A job BullMQ gave up on. */
 export interface FailedIteration extends IterationJobRef {
   jobId: string;
@@ -44,21 +59,24 @@ export interface IterationQueueOptions {
  * known while a re-add could still race with it.
  */
 export class BullmqIterationQueue {
-  readonly #queue: Queue<IterationJobRef>;
+  readonly #queue: Queue<IterationJobData>;
   readonly #options: IterationQueueOptions;
 
   constructor(connection: RedisConnection, options: IterationQueueOptions) {
     this.#options = options;
-    this.#queue = new Queue<IterationJobRef>(ITERATION_QUEUE_NAME, { connection, prefix: options.prefix });
+    this.#queue = new Queue<IterationJobData>(ITERATION_QUEUE_NAME, { connection, prefix: options.prefix });
     // Errors surface on the calls that fail; the event only repeats them.
     this.#queue.on('error', () => undefined);
   }
 
-  /** Adds iterations in the given order; ids already queued or active are ignored by BullMQ. */
+  /**
+   * Adds iterations in the given order; ids already queued or active are ignored by BullMQ. Only
+   * iterations reserved by the run store (whose first attempt it counted) may be added.
+   */
   async add(refs: readonly IterationJobRef[]): Promise<void> {
     const jobs = refs.map((ref) => ({
       name: 'iteration',
-      data: { runId: ref.runId, iteration: ref.iteration },
+      data: { runId: ref.runId, iteration: ref.iteration, counted: true as const },
       opts: {
         jobId: iterationJobId(ref),
         attempts: this.#options.attempts,
@@ -86,7 +104,7 @@ export class BullmqIterationQueue {
   async failed(limit: number): Promise<FailedIteration[]> {
     const jobs = await this.#queue.getFailed(0, limit - 1);
     return jobs
-      .filter((job): job is Job<IterationJobRef> => Boolean(job?.id))
+      .filter((job): job is Job<IterationJobData> => Boolean(job?.id))
       .map((job) => ({
         runId: job.data.runId,
         iteration: job.data.iteration,
@@ -144,7 +162,11 @@ export interface IterationWorkerOptions {
 }
 
 /** Processes one iteration; throwing makes BullMQ retry it (up to its attempts). */
-export type IterationProcessor = (ref: IterationJobRef, signal: AbortSignal) => Promise<void>;
+export type IterationProcessor = (
+  ref: IterationJobRef,
+  signal: AbortSignal,
+  delivery: IterationDelivery,
+) => Promise<void>;
 
 /** A started BullMQ worker; close() waits for the processor calls in flight. */
 export interface IterationConsumer {
@@ -178,9 +200,16 @@ export function createIterationWorker(
   };
   // Down from a 'close' until the next 'ready' of either of the worker's connections.
   let connected = false;
-  const worker = new Worker<IterationJobRef>(
+  const worker = new Worker<IterationJobData>(
     ITERATION_QUEUE_NAME,
-    (job, _token, signal) => processor(job.data, signal ?? new AbortController().signal),
+    (job, _token, signal) =>
+      processor(
+        { runId: job.data.runId, iteration: job.data.iteration },
+        signal ?? new AbortController().signal,
+        {
+          firstCountedStart: job.data.counted === true && job.attemptsStarted <= 1,
+        },
+      ),
     {
       connection,
       prefix: options.prefix,

@@ -6,7 +6,7 @@ import { chartLabel } from '../metrics/chart-label.ts';
 import type { KubesoakMetrics } from '../metrics/kubesoak-metrics.ts';
 import { recordTimings } from '../metrics/record-timings.ts';
 import { BullmqIterationQueue, createIterationWorker } from './bullmq-iteration-queue.ts';
-import type { IterationConsumer, IterationJobRef } from './bullmq-iteration-queue.ts';
+import type { IterationConsumer, IterationDelivery, IterationJobRef } from './bullmq-iteration-queue.ts';
 import { IterationOutcome, RunsCategory } from './iteration-job.ts';
 import type {
   IterationExecutor,
@@ -17,6 +17,7 @@ import type {
 import { openRedisConnection } from './redis-connection.ts';
 import { runChannels, subscribeRunChannels } from './redis-run-channels.ts';
 import { RedisRunStore } from './redis-run-store.ts';
+import { isLiveState } from './run-model.ts';
 import type { Run } from './run-model.ts';
 import { DEFAULT_SNAPSHOT_CAP_BYTES, encodeResult } from './result-codec.ts';
 import { parseDuration } from '../config/duration.ts';
@@ -131,6 +132,13 @@ export interface IterationWorker {
   close(options?: { force?: boolean }): Promise<void>;
 }
 
+/** A run's spec as this worker read it, and whether its state may be trusted without asking Redis. */
+interface CachedRun {
+  run: Run;
+  /** The `trust` epoch in which the run was last seen live; stale once the epoch moved on. */
+  liveIn: number;
+}
+
 interface ActiveIteration {
   runId: string;
   controller: AbortController;
@@ -181,7 +189,14 @@ export async function startIterationWorker(
     });
     cleanups.push(() => queue.close());
     const active = new Map<string, ActiveIteration>();
-    const runs = new Map<string, Run>();
+    const runs = new Map<string, CachedRun>();
+    // The first start of a job needs no Redis call when the run is known to be live: its
+    // reservation counted the attempt. "Known" means seen live since the last event that could
+    // have ended it unseen: a run-ended or cancel message (any run), or the subscriber's
+    // connection dropping (messages are lost while it is away). Each of those moves the epoch on.
+    // What slips through (a job taken just as its run is cancelled) runs once and is recorded,
+    // as an iteration that had started just before the cancel would be.
+    let trust = 0;
     const { metrics } = deps;
     if (metrics) {
       const untrack = metrics.trackWorkerSlots(() => ({ total: config.concurrency, busy: active.size }));
@@ -193,8 +208,15 @@ export async function startIterationWorker(
     }
 
     const subscriber = await openRedisConnection(target, { role: 'worker' });
+    const distrust = () => void (trust += 1);
+    subscriber.on('close', distrust);
+    subscriber.on('ready', distrust);
+    cleanups.push(() => Promise.resolve(void subscriber.off('close', distrust).off('ready', distrust)));
+    const channels = runChannels(config.prefix);
     cleanups.push(
-      await subscribeRunChannels(subscriber, [runChannels(config.prefix).cancel], (_channel, runId) => {
+      await subscribeRunChannels(subscriber, [channels.cancel, channels.results], (channel, runId) => {
+        distrust();
+        if (channel !== channels.cancel) return;
         for (const iteration of active.values()) {
           if (iteration.runId !== runId || iteration.controller.signal.aborted) continue;
           iteration.reason = 'cancelled';
@@ -203,25 +225,40 @@ export async function startIterationWorker(
       }),
     );
 
-    const processor = async (ref: IterationJobRef, bullSignal: AbortSignal): Promise<void> => {
-      const start = await store.beginAttempt(ref.runId, ref.iteration);
-      if (start.kind === 'skip') return;
-      let run = runs.get(ref.runId);
-      if (!run) {
-        run = await store.get(ref.runId);
-        if (!run) return;
+    const processor = async (
+      ref: IterationJobRef,
+      bullSignal: AbortSignal,
+      delivery: IterationDelivery,
+    ): Promise<void> => {
+      let cached = runs.get(ref.runId);
+      if (!cached) {
+        const before = trust;
+        const read = await store.get(ref.runId);
+        if (!read) return;
         // The spec never changes; a small cache saves a read per iteration.
         if (runs.size >= 64) runs.clear();
-        runs.set(ref.runId, run);
+        cached = { run: read, liveIn: isLiveState(read.state) ? before : -1 };
+        runs.set(ref.runId, cached);
         // Zero buckets before the first observation, so rate() sees that observation too.
-        if (metrics) startChart(metrics, run, log);
+        if (metrics) startChart(metrics, read, log);
+      }
+      const { run } = cached;
+      let attempt = 1;
+      const trusted = cached.liveIn === trust && subscriber.status === 'ready';
+      if (!(delivery.firstCountedStart && trusted)) {
+        // A restart (stall, retry), or a run that may have ended: the script decides and counts.
+        const before = trust;
+        const start = await store.beginAttempt(ref.runId, ref.iteration, delivery.firstCountedStart);
+        if (start.kind === 'skip') return;
+        attempt = start.attempt;
+        cached.liveIn = before;
       }
       const job: IterationJob = {
         runId: run.id,
         runName: run.name,
         iteration: ref.iteration,
-        attempt: start.attempt,
-        previousAttempts: Array.from({ length: start.attempt - 1 }, (_, index) => index + 1),
+        attempt,
+        previousAttempts: Array.from({ length: attempt - 1 }, (_, index) => index + 1),
         chart: run.chart,
         valuesFiles: run.valuesFiles,
         setValues: run.setValues,
@@ -258,7 +295,7 @@ export async function startIterationWorker(
       const stored: StoredIterationResult = {
         ...record,
         iteration: ref.iteration,
-        attempt: start.attempt,
+        attempt,
         workerId: config.workerId,
       };
       const { isNew, next } = await store.record(

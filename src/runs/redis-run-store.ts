@@ -38,7 +38,9 @@ redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 redis.call('SADD', KEYS[4], ARGV[1])
 return 1`;
 
-// Reserves up to ARGV[1] iterations under the run's P: returns {first, count}.
+// Reserves up to ARGV[1] iterations under the run's P: returns {first, count}. A reservation also
+// counts its iteration's first attempt (KEYS[3]), so a worker starting the job the first time
+// needs no round trip to count it (see beginAttempt).
 const RESERVE = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'queued' and state ~= 'running' then return {0, 0} end
@@ -49,13 +51,17 @@ local a = tonumber(redis.call('HGET', KEYS[1], 'active'))
 local k = math.min(tonumber(ARGV[1]), p - a, n - d)
 if k <= 0 then return {d, 0} end
 redis.call('HSET', KEYS[1], 'dispatched', d + k, 'active', a + k)
-for i = d, d + k - 1 do redis.call('SADD', KEYS[2], i) end
+for i = d, d + k - 1 do
+  redis.call('SADD', KEYS[2], i)
+  redis.call('HINCRBY', KEYS[3], i, 1)
+end
 if state == 'queued' then redis.call('HSET', KEYS[1], 'state', 'running', 'startedAt', ARGV[2]) end
 return {d, k}`;
 
 // Exactly once: only the first record of an iteration counts; duplicates return {0}. A new record
 // also reserves the run's next iterations (at most ARGV[7]) within P, so the recorder can enqueue
-// them at once: topping up on the result path avoids a round trip through the scheduler per result.
+// them at once: topping up on the result path avoids a round trip through the scheduler per result;
+// as in RESERVE, each reserved iteration's first attempt is counted here (KEYS[7]).
 // Only a run's completion is published; nothing else on this path needs the scheduler.
 // The same new record counts the result by `outcome|category` (KEYS[5]) and charges each node of a
 // failed or errored iteration (KEYS[6]): the metrics read these totals, so they equal the stored
@@ -89,25 +95,38 @@ local d = tonumber(redis.call('HGET', KEYS[2], 'dispatched'))
 local k = math.min(tonumber(ARGV[7]), p - a, n - d)
 if k <= 0 then return {1, d, 0} end
 redis.call('HSET', KEYS[2], 'dispatched', d + k, 'active', a + k)
-for i = d, d + k - 1 do redis.call('SADD', KEYS[3], i) end
+for i = d, d + k - 1 do
+  redis.call('SADD', KEYS[3], i)
+  redis.call('HINCRBY', KEYS[7], i, 1)
+end
 return {1, d, k}`;
 
-// Counts the attempt only when the iteration will really run.
+// Counts the attempt only when the iteration will really run. ARGV[2] = '1' for a job's first start,
+// whose attempt its reservation already counted: that count stands, or is taken back if it never runs.
 const BEGIN = `
 local state = redis.call('HGET', KEYS[2], 'state')
 if not state then return {0, 'gone'} end
 if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return {0, 'recorded'} end
+local counted = 0
+if ARGV[2] == '1' then counted = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') end
 if state == 'cancelled' then
-  if redis.call('SREM', KEYS[4], ARGV[1]) == 1 then redis.call('HINCRBY', KEYS[2], 'active', -1) end
+  if redis.call('SREM', KEYS[4], ARGV[1]) == 1 then
+    redis.call('HINCRBY', KEYS[2], 'active', -1)
+    if counted > 0 then redis.call('HINCRBY', KEYS[1], ARGV[1], -1) end
+  end
   return {0, 'cancelled'}
 end
+if counted > 0 then return {counted, 'run'} end
 return {redis.call('HINCRBY', KEYS[1], ARGV[1], 1), 'run'}`;
 
+// Publishes the run's end like RECORD does for a completed run: workers then stop trusting the
+// state they cached (see the worker's processor) and check each start of the run's jobs again.
 const CANCEL = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'queued' and state ~= 'running' then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'cancelled', 'cancelledAt', ARGV[1], 'finishedAt', ARGV[1])
 redis.call('SREM', KEYS[2], ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[2])
 return 1`;
 
 const DELETE = `
@@ -457,9 +476,10 @@ export class RedisRunStore {
   async reserve(id: string, want: number, now: Date): Promise<number[]> {
     const [first, count] = (await this.#script(
       RESERVE,
-      2,
+      3,
       this.#run(id),
       this.#inflight(id),
+      this.#attempts(id),
       want,
       now.toISOString(),
     )) as [number, number];
@@ -472,8 +492,14 @@ export class RedisRunStore {
     return members.map(Number).sort((a, b) => a - b);
   }
 
-  /** Counts a new attempt of an iteration unless it must not run (see AttemptStart). */
-  async beginAttempt(id: string, iteration: number): Promise<AttemptStart> {
+  /**
+   * Counts a new attempt of an iteration unless it must not run (see AttemptStart). `firstStart`:
+   * the job is starting for the first time, so this attempt is the one its reservation (reserve,
+   * record) counted; it is not counted again, and is taken back when the iteration of a cancelled
+   * run is dropped. A worker may skip this call for a first start of a run it knows to be live:
+   * the attempt is then the reserved one, 1.
+   */
+  async beginAttempt(id: string, iteration: number, firstStart = false): Promise<AttemptStart> {
     const [attempt, kind] = (await this.#script(
       BEGIN,
       4,
@@ -482,6 +508,7 @@ export class RedisRunStore {
       this.#results(id),
       this.#inflight(id),
       iteration,
+      firstStart ? '1' : '0',
     )) as [number, string];
     if (kind === 'run') return { kind: 'run', attempt };
     return { kind: 'skip', reason: kind as 'cancelled' | 'recorded' | 'gone' };
@@ -515,13 +542,14 @@ export class RedisRunStore {
     const nodes = outcome === 'passed' ? [] : [...new Set(tally.nodes ?? [])];
     const [written, first = 0, count = 0] = (await this.#script(
       RECORD,
-      6,
+      7,
       this.#results(id),
       this.#run(id),
       this.#inflight(id),
       this.#live,
       this.#counts(id),
       this.#nodeFailures,
+      this.#attempts(id),
       iteration,
       payload,
       outcome,
@@ -631,7 +659,15 @@ export class RedisRunStore {
   /** Cancels a live run; false when it had already ended. */
   async cancel(id: string, now: Date): Promise<boolean> {
     return (
-      ((await this.#script(CANCEL, 2, this.#run(id), this.#live, now.toISOString(), id)) as number) === 1
+      ((await this.#script(
+        CANCEL,
+        2,
+        this.#run(id),
+        this.#live,
+        now.toISOString(),
+        id,
+        runChannels(this.#prefix).results,
+      )) as number) === 1
     );
   }
 

@@ -73,16 +73,26 @@ describe.runIf(redisUrl)('RedisRunStore atomic scripts', () => {
     expect((await store.get('r2'))?.active).toBe(5);
   });
 
-  it('attempts count only iterations that will run', async () => {
-    await store.create('r3', spec('r3', 3, 3), new Date());
+  it('a reservation counts the first attempt; restarts count again; dropped iterations are taken back', async () => {
+    await store.create('r3', spec('r3', 4, 3), new Date());
     await store.reserve('r3', 3, new Date());
-    expect(await store.beginAttempt('r3', 0)).toEqual({ kind: 'run', attempt: 1 });
+    expect(await store.attempts('r3', 0)).toBe(1);
+    // The job's first start: the reservation's count is this attempt, not counted twice.
+    expect(await store.beginAttempt('r3', 0, true)).toEqual({ kind: 'run', attempt: 1 });
+    expect(await store.attempts('r3', 0)).toBe(1);
+    // A restart (stall, retry) counts the next attempt.
     expect(await store.beginAttempt('r3', 0)).toEqual({ kind: 'run', attempt: 2 });
-    await store.record('r3', 0, 'passed', payload(0), new Date());
+    // The record's refill reserves iteration 3 and counts its first attempt too.
+    expect(await store.record('r3', 0, 'passed', payload(0), new Date())).toEqual({ isNew: true, next: [3] });
+    expect(await store.attempts('r3', 3)).toBe(1);
     expect(await store.beginAttempt('r3', 0)).toEqual({ kind: 'skip', reason: 'recorded' });
     await store.cancel('r3', new Date());
-    expect(await store.beginAttempt('r3', 1)).toEqual({ kind: 'skip', reason: 'cancelled' });
+    // A first start of a cancelled run's iteration never runs: its reserved attempt is taken back.
+    expect(await store.beginAttempt('r3', 1, true)).toEqual({ kind: 'skip', reason: 'cancelled' });
     expect(await store.attempts('r3', 1)).toBe(0);
+    // A restart of an attempt that did run keeps its count (the janitor's superseded rule needs it).
+    expect(await store.beginAttempt('r3', 2)).toEqual({ kind: 'skip', reason: 'cancelled' });
+    expect(await store.attempts('r3', 2)).toBe(1);
     expect(await store.beginAttempt('nope', 1)).toEqual({ kind: 'skip', reason: 'gone' });
     expect((await store.get('r3'))?.active).toBe(1);
   });

@@ -118,6 +118,43 @@ describe.runIf(redisUrl)('graceful shutdown, cancel --now and retention', () => 
     }
   });
 
+  it('a cancel lets the running iteration finish and starts none of the jobs already queued', async () => {
+    const started: number[] = [];
+    const executor: IterationExecutor = async (job) => {
+      const startedAt = new Date().toISOString();
+      started.push(job.iteration);
+      await sleep(job.iteration === 0 ? 800 : 0);
+      return { outcome: 'passed', category: 'passed', startedAt, finishedAt: new Date().toISOString() };
+    };
+    // One slot and P = 3: iterations 1 and 2 wait in the queue while 0 runs, so the worker has seen
+    // the run live; only the cancel's message tells it not to trust that any more.
+    const worker = await startIterationWorker({ redisUrl: url, prefix, concurrency: 1 }, executor, logger);
+    try {
+      const run = await scheduler.submit({ chart: { ref: './c' }, iterations: 10, parallel: 3 });
+      await waitFor('iteration 0 running', () => Promise.resolve(started.length === 1));
+      expect((await scheduler.cancel(run.id))?.state).toBe('cancelled');
+      const final = await waitFor('queued jobs dropped', async () => {
+        const current = await scheduler.status(run.id);
+        return current?.active === 0 && current.counts.passed === 1 ? current : undefined;
+      });
+      expect(final).toMatchObject({
+        state: 'cancelled',
+        dispatched: 3,
+        counts: { passed: 1, failed: 0, error: 0 },
+      });
+      expect(started).toEqual([0]);
+      const redis = new Redis(url, { protocol: 2 });
+      try {
+        const store = new RedisRunStore(redis, prefix);
+        expect([await store.attempts(run.id, 1), await store.attempts(run.id, 2)]).toEqual([0, 0]);
+      } finally {
+        await redis.quit();
+      }
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('retention deletes ended runs beyond the count with their results, never live ones', async () => {
     const live = await scheduler.submit({
       chart: { ref: './c' },
