@@ -21,6 +21,7 @@ import { isLiveState } from './run-model.ts';
 import type { Run } from './run-model.ts';
 import { DEFAULT_SNAPSHOT_CAP_BYTES, encodeResult } from './result-codec.ts';
 import { parseDuration } from '../config/duration.ts';
+import { CleanupStack, describeFailures } from '../lifecycle/cleanup-stack.ts';
 
 /** The iteration was interrupted by this worker shutting down; BullMQ retries it elsewhere. */
 export class IterationInterruptedError extends KubesoakError {
@@ -165,29 +166,25 @@ export async function startIterationWorker(
 ): Promise<IterationWorker> {
   const config = compileWorkerConfig(raw);
   const log = logger.child({ worker: config.workerId });
-  const cleanups: Array<() => Promise<void>> = [];
+  const cleanups = new CleanupStack();
   const runLifo = async () => {
-    const errors: unknown[] = [];
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-    if (errors.length > 0) log.warn({ errors: errors.map(String) }, 'worker cleanup errors');
+    const failures = await cleanups.run();
+    if (failures.length > 0) log.warn({ errors: describeFailures(failures) }, 'worker cleanup errors');
   };
   try {
     const target = { url: config.redisUrl, cluster: config.redisCluster, redisOptions: config.redisOptions };
     const storeConnection = await openRedisConnection(target, { role: 'worker' });
-    cleanups.push(async () => void (await storeConnection.quit().catch(() => storeConnection.disconnect())));
+    cleanups.push(
+      'store connection',
+      async () => void (await storeConnection.quit().catch(() => storeConnection.disconnect())),
+    );
     const store = new RedisRunStore(storeConnection, config.prefix);
     const queue = new BullmqIterationQueue(storeConnection, {
       prefix: config.prefix,
       attempts: config.attempts,
       backoffMs: config.backoffMs,
     });
-    cleanups.push(() => queue.close());
+    cleanups.push('queue', () => queue.close());
     const active = new Map<string, ActiveIteration>();
     const runs = new Map<string, CachedRun>();
     // The first start of a job needs no Redis call when the run is known to be live: its
@@ -203,17 +200,20 @@ export async function startIterationWorker(
       const unregister = metrics.onCollect(async () => {
         if (storeConnection.status === 'ready') metrics.observeRedisLatency(await store.ping());
       });
-      cleanups.push(() => Promise.resolve(unregister()));
-      cleanups.push(() => Promise.resolve(untrack()));
+      cleanups.push('metrics slots', () => Promise.resolve(unregister()));
+      cleanups.push('metrics tracking', () => Promise.resolve(untrack()));
     }
 
     const subscriber = await openRedisConnection(target, { role: 'worker' });
     const distrust = () => void (trust += 1);
     subscriber.on('close', distrust);
     subscriber.on('ready', distrust);
-    cleanups.push(() => Promise.resolve(void subscriber.off('close', distrust).off('ready', distrust)));
+    cleanups.push('subscriber listeners', () =>
+      Promise.resolve(void subscriber.off('close', distrust).off('ready', distrust)),
+    );
     const channels = runChannels(config.prefix);
     cleanups.push(
+      'run subscription',
       await subscribeRunChannels(subscriber, [channels.cancel, channels.results], (channel, runId) => {
         distrust();
         if (channel !== channels.cancel) return;
@@ -334,7 +334,7 @@ export async function startIterationWorker(
         .catch(() => undefined)
         .finally(() => (recreating = undefined));
     }, config.healthIntervalMs);
-    cleanups.push(() => Promise.resolve(clearInterval(health)));
+    cleanups.push('health check', () => Promise.resolve(clearInterval(health)));
 
     let closed: Promise<void> | undefined;
     const abortAll = (reason: 'shutdown') => {

@@ -22,6 +22,7 @@ import { isLiveState } from './run-model.ts';
 import type { Run } from './run-model.ts';
 import { DEFAULT_MAX_ITERATIONS, validateSubmission } from './run-submission.ts';
 import type { RawSubmission } from './run-submission.ts';
+import { CleanupStack, describeFailures } from '../lifecycle/cleanup-stack.ts';
 
 /** Coalescing delay between a recorded result and the scheduler's next dispatch pass. */
 const RESULT_PUMP_DELAY_MS = 100;
@@ -166,17 +167,10 @@ export async function startScheduler(
 ): Promise<Scheduler> {
   const config = compileSchedulerConfig(raw);
   const log = logger.child({ component: 'scheduler' });
-  const cleanups: Array<() => Promise<void>> = [];
+  const cleanups = new CleanupStack();
   const runCleanups = async () => {
-    const errors: unknown[] = [];
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-    if (errors.length > 0) log.warn({ errors: errors.map(String) }, 'scheduler cleanup errors');
+    const failures = await cleanups.run();
+    if (failures.length > 0) log.warn({ errors: describeFailures(failures) }, 'scheduler cleanup errors');
   };
   try {
     const target = { url: config.redisUrl, cluster: config.redisCluster, redisOptions: config.redisOptions };
@@ -184,17 +178,17 @@ export async function startScheduler(
       role: 'producer',
       connectTimeoutMs: config.connectTimeoutMs,
     });
-    cleanups.push(async () => void (await redis.quit().catch(() => redis.disconnect())));
+    cleanups.push('redis connection', async () => void (await redis.quit().catch(() => redis.disconnect())));
     const store = new RedisRunStore(redis, config.prefix);
     const queue = new BullmqIterationQueue(redis, {
       prefix: config.prefix,
       attempts: config.attempts,
       backoffMs: config.backoffMs,
     });
-    cleanups.push(() => queue.close());
+    cleanups.push('queue', () => queue.close());
     if (deps.metrics) {
       const stop = registerSchedulerCollector(deps.metrics, { store, queue, logger: log });
-      cleanups.push(() => Promise.resolve(stop()));
+      cleanups.push('metrics collector', () => Promise.resolve(stop()));
     }
 
     let closed = false;
@@ -305,7 +299,7 @@ export async function startScheduler(
     };
 
     const janitorAbort = new AbortController();
-    cleanups.push(() => Promise.resolve(janitorAbort.abort()));
+    cleanups.push('janitor', () => Promise.resolve(janitorAbort.abort()));
     const janitor = async (dryRun: boolean): Promise<JanitorReport> => {
       if (!deps.cluster)
         throw new KubesoakError('janitor-no-cluster', 'the janitor needs a Kubernetes cluster client', {
@@ -358,8 +352,9 @@ export async function startScheduler(
     // Workers refill a finished slot themselves; the scheduler hears only of completed runs (and
     // coalesces those), as a run ending is what may change the round-robin.
     let pumpTimer: NodeJS.Timeout | undefined;
-    cleanups.push(() => Promise.resolve(clearTimeout(pumpTimer)));
+    cleanups.push('pump timer', () => Promise.resolve(clearTimeout(pumpTimer)));
     cleanups.push(
+      'result subscription',
       await subscribeRunChannels(subscriber, [runChannels(config.prefix).results], () => {
         pumpTimer ??= setTimeout(() => {
           pumpTimer = undefined;
@@ -372,7 +367,7 @@ export async function startScheduler(
     const timer = setInterval(() => {
       ticking = ticking.then(tick);
     }, config.tickIntervalMs);
-    cleanups.push(async () => {
+    cleanups.push('tick loop', async () => {
       clearInterval(timer);
       await ticking;
       await pumping;
