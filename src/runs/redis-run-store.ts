@@ -358,22 +358,10 @@ export class RedisRunStore {
       PROGRESS_FIELDS.flatMap((field, index) => (values[index] == null ? [] : [[field, values[index]]])),
     ) as Record<string, string>;
     return {
-      id: hash.id ?? '',
       name: hash.name ?? '',
-      state: (hash.state ?? RunState.queued) as RunState,
       iterations: Number(hash.iterations ?? 0),
       parallel: Number(hash.parallel ?? 0),
-      counts: {
-        passed: Number(hash.passed ?? 0),
-        failed: Number(hash.failed ?? 0),
-        error: Number(hash.error ?? 0),
-      },
-      dispatched: Number(hash.dispatched ?? 0),
-      active: Number(hash.active ?? 0),
-      createdAt: hash.createdAt ?? '',
-      startedAt: hash.startedAt,
-      finishedAt: hash.finishedAt,
-      cancelledAt: hash.cancelledAt,
+      ...movingParts(hash),
     };
   }
 
@@ -716,8 +704,12 @@ function scriptSha(source: string): string {
 
 function toRun(hash: Record<string, string>): Run {
   const spec = JSON.parse(hash.spec ?? '{}') as RunSpec;
+  return { ...spec, ...movingParts(hash) };
+}
+
+/** The fields of a run hash that change while it runs, shared by full reads and progress polls. */
+function movingParts(hash: Record<string, string>) {
   return {
-    ...spec,
     id: hash.id ?? '',
     state: (hash.state ?? RunState.queued) as RunState,
     counts: {
