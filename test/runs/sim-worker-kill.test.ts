@@ -117,6 +117,8 @@ describe.runIf(redisUrl && tools.helm)(
       expect(await redis.hget(`${prefix}:attempts:${run.id}`, String(hit))).toBe('2');
       // The retry ran in a namespace of its own (suffix -1), next to the dead attempt's one.
       expect(census.created(run.id)).toBe(8 + lost.length);
+      // A retry removes the dead attempt's namespace and waits until it is gone: P holds throughout.
+      expect(census.peak(run.id)).toBeLessThanOrEqual(2);
 
       const report = await scheduler.janitor();
       expect(report.errors).toEqual([]);
