@@ -117,6 +117,44 @@ describe.runIf(redisUrl)('soak-run commands against an in-process scheduler and 
     expect(status.counts).toEqual({ passed: 10 - FAILING.length, failed: FAILING.length, error: 0 });
   });
 
+  it('records who submitted: user@host with the CI job when one is detected, or --submitter', async () => {
+    const ci = {
+      ...direct,
+      USER: 'ci-runner',
+      GITHUB_ACTIONS: 'true',
+      GITHUB_SERVER_URL: 'https://github.example',
+      GITHUB_REPOSITORY: 'team/charts',
+      GITHUB_RUN_ID: '4242',
+    };
+    const detected = await cliWith(ci, [
+      'submit',
+      '--chart',
+      'repo/chart',
+      '--iterations',
+      '1',
+      '--parallel',
+      '1',
+      '--json',
+    ]);
+    expect(detected.code).toBe(0);
+    expect((JSON.parse(detected.out) as Run).submitter).toMatch(
+      /^ci-runner@.+ \(kubesoak submit, https:\/\/github\.example\/team\/charts\/actions\/runs\/4242\)$/,
+    );
+    const given = await cliWith(direct, [
+      'submit',
+      '--chart',
+      'repo/chart',
+      '--iterations',
+      '1',
+      '--parallel',
+      '1',
+      '--submitter',
+      'nightly upgrade check',
+      '--json',
+    ]);
+    expect((JSON.parse(given.out) as Run).submitter).toBe('nightly upgrade check');
+  });
+
   it('--wait prints one plain line per iteration with failures=N success=M and the category, then a summary', async () => {
     const result = await submit(direct, '--wait', '--name', 'wait-plain');
     expect(result.code).toBe(0);

@@ -28,6 +28,7 @@ interface SubmitOptions {
   parallel?: string;
   name?: string;
   note?: string;
+  submitter?: string;
   plan?: string;
   kubeContext?: string;
   wait?: boolean;
@@ -54,6 +55,10 @@ export function registerSubmitCommand(program: Command, io: CliIo): void {
     .option('--parallel <p>', 'at most this many iterations of the run at once')
     .option('--name <name>', 'run name: DNS label, unique among live runs (default run-<id>)')
     .option('--note <text>', 'what changed since the last run')
+    .option(
+      '--submitter <text>',
+      'who or what submits it, e.g. a CI job URL (default: user@host, plus the CI job when one is detected)',
+    )
     .option('--plan <file>', 'YAML iteration plan (timeouts, exec steps...), as for `kubesoak iterate`')
     .option('--kube-context <name>', "kubeconfig context the workers use (checked against this machine's)")
     .option('--wait', 'follow the run live until it ends')
@@ -136,7 +141,7 @@ async function buildSubmission(
     plan: runPlan,
     iterations,
     parallel,
-    submitter: submitter(io.env),
+    submitter: options.submitter ?? submitter(io.env),
   };
   // Cheap checks first: numbers and name before reading files or packaging the chart.
   validateLocally(submission, max);
@@ -230,7 +235,12 @@ function submitter(env: NodeJS.ProcessEnv): string {
       user = 'unknown';
     }
   }
-  return `${user}@${hostname()} (kubesoak submit)`.slice(0, 256);
+  // In CI the job says more than the runner's user and host.
+  const job =
+    env.GITHUB_ACTIONS === 'true' && env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+      ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : (env.CI_JOB_URL ?? env.BUILD_URL);
+  return `${user}@${hostname()} (kubesoak submit${job ? `, ${job}` : ''})`.slice(0, 256);
 }
 
 /** Refusals of the submission itself are usage errors: exit 2, like every other bad input. */
