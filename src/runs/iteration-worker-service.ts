@@ -14,13 +14,13 @@ import type {
   IterationRecord,
   StoredIterationResult,
 } from './iteration-job.ts';
+import { durationField, redisConnectionFields, requireHashTagOnCluster } from './connection-options.ts';
 import { openRedisConnection } from './redis-connection.ts';
 import { runChannels, subscribeRunChannels } from './redis-run-channels.ts';
 import { RedisRunStore } from './redis-run-store.ts';
 import { isLiveState } from './run-model.ts';
 import type { Run } from './run-model.ts';
 import { DEFAULT_SNAPSHOT_CAP_BYTES, encodeResult } from './result-codec.ts';
-import { parseDuration } from '../config/duration.ts';
 import { CleanupStack, describeFailures } from '../lifecycle/cleanup-stack.ts';
 
 /** The iteration was interrupted by this worker shutting down; BullMQ retries it elsewhere. */
@@ -39,19 +39,9 @@ export class IterationInterruptedError extends KubesoakError {
 /** How long close() waits for BullMQ after the iterations ended. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
-const durationField = z.union([
-  z.number().int().nonnegative(),
-  z.string().transform((text) => parseDuration(text)),
-]);
-
 const workerOptionsSchema = z
   .strictObject({
-    redisUrl: z.string().min(1),
-    prefix: z.string().min(1).default('kubesoak'),
-    /** Extra ioredis options (TLS, Sentinel...), per node on a cluster. */
-    redisOptions: z.record(z.string(), z.unknown()).default({}),
-    /** Redis Cluster start nodes (host:port); the prefix then needs a {hash tag}. */
-    redisCluster: z.array(z.string().regex(/^\S+:\d{1,5}$/, 'must be HOST:PORT')).default([]),
+    ...redisConnectionFields,
     concurrency: z.number().int().min(1).default(4),
     workerId: z.string().min(1).default(`${hostname()}-${process.pid}`),
     /** 60 s: renewed every 30 s while the event loop runs; a dead worker's job is retried ~60-90 s later. */
@@ -68,14 +58,7 @@ const workerOptionsSchema = z
     attempts: z.number().int().min(1).default(3),
     backoff: durationField.default(1_000),
   })
-  .superRefine((value, context) => {
-    if (value.redisCluster.length > 0 && !/\{[^{}]+\}/.test(value.prefix))
-      context.addIssue({
-        code: 'custom',
-        path: ['prefix'],
-        message: 'must contain a hash tag such as "{kubesoak}" with Redis Cluster',
-      });
-  });
+  .superRefine(requireHashTagOnCluster);
 
 /** Raw worker options (durations as ms or "60s"); validated by startIterationWorker. */
 export type IterationWorkerRawOptions = z.input<typeof workerOptionsSchema>;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { parseDuration } from '../config/duration.ts';
 import { KubesoakError } from '../errors/kubesoak-error.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
 import type { Logger } from '../log/create-logger.ts';
@@ -13,6 +12,7 @@ import type { IterationJobRef } from './bullmq-iteration-queue.ts';
 import { interleave, planDispatch } from './dispatch-plan.ts';
 import { IterationOutcome, RunsCategory } from './iteration-job.ts';
 import type { IterationSummary, StoredIterationResult } from './iteration-job.ts';
+import { durationField, redisConnectionFields, requireHashTagOnCluster } from './connection-options.ts';
 import { openRedisConnection } from './redis-connection.ts';
 import { publishCancelNow, runChannels, subscribeRunChannels } from './redis-run-channels.ts';
 import { RedisRunStore } from './redis-run-store.ts';
@@ -27,34 +27,9 @@ import { CleanupStack, describeFailures } from '../lifecycle/cleanup-stack.ts';
 /** Coalescing delay between a recorded result and the scheduler's next dispatch pass. */
 const RESULT_PUMP_DELAY_MS = 100;
 
-const durationField = z.union([
-  z.number().int().nonnegative(),
-  z.string().transform((text) => parseDuration(text)),
-]);
-
-/** Redis Cluster start nodes (host:port); with them every key needs the prefix's hash tag. */
-const redisClusterField = z.array(z.string().regex(/^\S+:\d{1,5}$/, 'must be HOST:PORT')).default([]);
-
-/** A prefix with a {hash tag}, so every script's keys (and BullMQ's) map to one cluster slot. */
-function requireHashTagOnCluster(
-  value: { prefix: string; redisCluster: readonly string[] },
-  context: z.RefinementCtx,
-) {
-  if (value.redisCluster.length > 0 && !/\{[^{}]+\}/.test(value.prefix))
-    context.addIssue({
-      code: 'custom',
-      path: ['prefix'],
-      message: 'must contain a hash tag such as "{kubesoak}" with Redis Cluster',
-    });
-}
-
 const schedulerOptionsSchema = z
   .strictObject({
-    redisUrl: z.string().min(1),
-    prefix: z.string().min(1).default('kubesoak'),
-    /** Extra ioredis options (TLS, Sentinel...), per node on a cluster. */
-    redisOptions: z.record(z.string(), z.unknown()).default({}),
-    redisCluster: redisClusterField,
+    ...redisConnectionFields,
     maxIterations: z.number().int().min(1).default(DEFAULT_MAX_ITERATIONS),
     /** Attempts when a worker fails a job itself (e.g. interrupted by shutdown); stalls are separate. */
     attempts: z.number().int().min(1).default(3),
