@@ -43,6 +43,13 @@ export default class SummaryReporter implements Reporter {
       process.exitCode = 1;
       process.stdout.write(`\nfailing the run: ${leaks} async leak(s) reported above\n`);
     }
+    // Outside CI a missing tool skips the tests that need it (with a warning); in CI nothing may be
+    // skipped: a skipped test there is a check that silently did not happen.
+    const ci = process.env.CI === 'true' || process.env.CI === '1';
+    if (ci && skipped > 0) {
+      process.exitCode = 1;
+      process.stdout.write(`\nfailing the run: ${skipped} test(s) skipped under CI\n`);
+    }
     process.stdout.write(`\ntests: ${passed} passed, ${failed + leaks} failed, ${skipped} skipped\n`);
   }
 }
