@@ -1,20 +1,16 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { KubeClusterClient } from '../../src/kube/kube-cluster-client.ts';
 import type { Run } from '../../src/runs/run-model.ts';
-import { startScheduler } from '../../src/runs/scheduler.ts';
 import type { Scheduler } from '../../src/runs/scheduler.ts';
-import { startSimCluster } from '../../src/sim/sim-cluster.ts';
 import type { SimCluster } from '../../src/sim/sim-cluster.ts';
 import {
   SIM_LIGHT_CHART,
   SOAK_APP_CHART,
-  helmHome,
   managedNamespaces,
-  namespaceCensus,
   spawnSimWorker,
+  startSimRunsBed,
 } from './fixtures/sim-runs-support.ts';
-import type { NamespaceCensus, SimWorkerProcess } from './fixtures/sim-runs-support.ts';
+import type { NamespaceCensus, SimRunsBed, SimWorkerProcess } from './fixtures/sim-runs-support.ts';
 import { quietLogger, testPrefix, waitFor } from './runs-test-support.ts';
 
 const redisUrl = inject('redisUrl');
@@ -26,43 +22,23 @@ describe.runIf(redisUrl && tools.helm)('distributed runs on the simulated cluste
   const url = redisUrl ?? '';
   const prefix = testPrefix('simdist');
   const logger = quietLogger();
-  const workers: SimWorkerProcess[] = [];
+  let bed: SimRunsBed | undefined;
+  let workers: SimWorkerProcess[];
   let cluster: SimCluster;
   let census: NamespaceCensus;
   let scheduler: Scheduler;
   let redis: Redis;
-  let removeHome = () => Promise.resolve();
   const plan = { helm: tools.helm ?? '', settle: '200ms', unschedulableGrace: '5s' };
 
   beforeAll(async () => {
-    // 0.01: a pod starts, probes and settles in well under a second of real time.
-    cluster = await startSimCluster({ nodes: 3, timeScale: 0.01, seed: 61 });
-    census = namespaceCensus(cluster);
-    redis = new Redis(url, { protocol: 2 });
-    scheduler = await startScheduler(
-      { redisUrl: url, prefix, tickInterval: 500, janitorInterval: '1h', janitorMinAge: 0 },
-      logger,
-      { cluster: new KubeClusterClient({ kubeconfigPath: cluster.kubeconfigPath }) },
-    );
-    const home = await helmHome();
-    removeHome = home.remove;
-    const env = {
-      ...home.env,
-      REDIS_URL: url,
-      KUBESOAK_PREFIX: prefix,
-      KUBECONFIG: cluster.kubeconfigPath,
-      CONCURRENCY: '6',
-    };
+    bed = await startSimRunsBed({ redisUrl: url, prefix, seed: 61, logger, env: { CONCURRENCY: '6' } });
+    ({ workers, cluster, census, scheduler, redis } = bed);
     // Two processes of 6: 12 slots, more than the first run's P, so P is what limits it.
+    const env = bed.env;
     workers.push(...(await Promise.all(['w1', 'w2'].map((id) => spawnSimWorker(id, env)))));
   });
   afterAll(async () => {
-    for (const worker of workers.reverse()) await worker.kill();
-    await scheduler?.close();
-    await redis?.quit();
-    census?.stop();
-    await cluster?.stop();
-    await removeHome();
+    await bed?.close();
   });
 
   // Generous budgets (the files run on 2 shared cores); the proofs assert counts, never times.

@@ -1,20 +1,16 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { iterationNamespace } from '../../src/iteration/namespace-name.ts';
-import { KubeClusterClient } from '../../src/kube/kube-cluster-client.ts';
-import { startScheduler } from '../../src/runs/scheduler.ts';
 import type { Scheduler } from '../../src/runs/scheduler.ts';
 import { R } from '../../src/sim/resources.ts';
-import { startSimCluster } from '../../src/sim/sim-cluster.ts';
 import type { SimCluster } from '../../src/sim/sim-cluster.ts';
 import {
   SOAK_APP_CHART,
-  helmHome,
   managedNamespaces,
-  namespaceCensus,
   spawnSimWorker,
+  startSimRunsBed,
 } from './fixtures/sim-runs-support.ts';
-import type { NamespaceCensus, SimWorkerProcess } from './fixtures/sim-runs-support.ts';
+import type { NamespaceCensus, SimRunsBed, SimWorkerProcess } from './fixtures/sim-runs-support.ts';
 import { quietLogger, testPrefix, waitFor } from './runs-test-support.ts';
 
 const redisUrl = inject('redisUrl');
@@ -26,43 +22,27 @@ describe.runIf(redisUrl && tools.helm)(
     const url = redisUrl ?? '';
     const prefix = testPrefix('simkill');
     const logger = quietLogger();
-    const workers: SimWorkerProcess[] = [];
+    let bed: SimRunsBed | undefined;
+    let workers: SimWorkerProcess[];
     let cluster: SimCluster;
     let census: NamespaceCensus;
     let scheduler: Scheduler;
     let redis: Redis;
     let env: Record<string, string> = {};
-    let removeHome = () => Promise.resolve();
 
     beforeAll(async () => {
-      cluster = await startSimCluster({ nodes: 3, timeScale: 0.01, seed: 62 });
-      census = namespaceCensus(cluster);
-      redis = new Redis(url, { protocol: 2 });
-      scheduler = await startScheduler(
-        { redisUrl: url, prefix, tickInterval: 500, janitorInterval: '1h', janitorMinAge: 0 },
-        logger,
-        { cluster: new KubeClusterClient({ kubeconfigPath: cluster.kubeconfigPath }) },
-      );
-      const home = await helmHome();
-      removeHome = home.remove;
       // Short locks so the dead worker's jobs stall within seconds, not the production minute.
-      env = {
-        ...home.env,
-        REDIS_URL: url,
-        KUBESOAK_PREFIX: prefix,
-        KUBECONFIG: cluster.kubeconfigPath,
-        CONCURRENCY: '2',
-        LOCK_MS: '3000',
-        STALLED_MS: '1000',
-      };
+      bed = await startSimRunsBed({
+        redisUrl: url,
+        prefix,
+        seed: 62,
+        logger,
+        env: { CONCURRENCY: '2', LOCK_MS: '3000', STALLED_MS: '1000' },
+      });
+      ({ workers, cluster, census, scheduler, redis, env } = bed);
     });
     afterAll(async () => {
-      for (const worker of workers.reverse()) await worker.kill();
-      await scheduler?.close();
-      await redis?.quit();
-      census?.stop();
-      await cluster?.stop();
-      await removeHome();
+      await bed?.close();
     });
 
     it('exactly N results, the lost iterations retried once (attempt 2), no namespace left after the janitor', async () => {
