@@ -37,10 +37,12 @@ export class RedisRunsClient implements RunsClient {
   readonly #store: RedisRunStore;
   readonly #prefix: string;
   readonly #maxIterations: number;
+  readonly #ownsConnection: boolean;
   #closed = false;
 
-  private constructor(redis: RedisConnection, options: RedisRunsClientOptions) {
+  private constructor(redis: RedisConnection, options: RedisRunsClientOptions, ownsConnection: boolean) {
     this.#redis = redis;
+    this.#ownsConnection = ownsConnection;
     this.#prefix = options.prefix ?? 'kubesoak';
     this.#store = new RedisRunStore(redis, this.#prefix);
     this.#maxIterations = options.maxIterations ?? DEFAULT_MAX_ITERATIONS;
@@ -56,7 +58,18 @@ export class RedisRunsClient implements RunsClient {
         ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
       },
     );
-    return new RedisRunsClient(redis, options);
+    return new RedisRunsClient(redis, options, true);
+  }
+
+  /**
+   * A client over a connection the caller owns and closes (the scheduler serves its API through
+   * one): close() then leaves the connection open.
+   */
+  static over(
+    redis: RedisConnection,
+    options: Omit<RedisRunsClientOptions, 'cluster' | 'redisOptions' | 'connectTimeoutMs'>,
+  ): RedisRunsClient {
+    return new RedisRunsClient(redis, options, false);
   }
 
   async submit(raw: unknown): Promise<Run> {
@@ -113,6 +126,6 @@ export class RedisRunsClient implements RunsClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#redis.quit().catch(() => this.#redis.disconnect());
+    if (this.#ownsConnection) await this.#redis.quit().catch(() => this.#redis.disconnect());
   }
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { KubesoakError } from '../errors/kubesoak-error.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
@@ -14,13 +13,14 @@ import { IterationOutcome, RunsCategory } from './iteration-job.ts';
 import type { IterationSummary, StoredIterationResult } from './iteration-job.ts';
 import { durationField, redisConnectionFields, requireHashTagOnCluster } from './connection-options.ts';
 import { openRedisConnection } from './redis-connection.ts';
-import { publishCancelNow, runChannels, subscribeRunChannels } from './redis-run-channels.ts';
+import { runChannels, subscribeRunChannels } from './redis-run-channels.ts';
 import { RedisRunStore } from './redis-run-store.ts';
+import { RedisRunsClient } from './redis-runs-client.ts';
 import type { RunProgressView } from './redis-run-store.ts';
 import { DEFAULT_SNAPSHOT_CAP_BYTES, encodeResult } from './result-codec.ts';
 import { isLiveState } from './run-model.ts';
 import type { Run } from './run-model.ts';
-import { DEFAULT_MAX_ITERATIONS, validateSubmission } from './run-submission.ts';
+import { DEFAULT_MAX_ITERATIONS } from './run-submission.ts';
 import type { RawSubmission } from './run-submission.ts';
 import { CleanupStack, describeFailures } from '../lifecycle/cleanup-stack.ts';
 
@@ -155,6 +155,12 @@ export async function startScheduler(
     });
     cleanups.push('redis connection', async () => void (await redis.quit().catch(() => redis.disconnect())));
     const store = new RedisRunStore(redis, config.prefix);
+    // Reads, submits and cancels go through the same code as the CLI's direct-Redis mode.
+    const runs = RedisRunsClient.over(redis, {
+      redisUrl: config.redisUrl,
+      prefix: config.prefix,
+      maxIterations: config.maxIterations,
+    });
     const queue = new BullmqIterationQueue(redis, {
       prefix: config.prefix,
       attempts: config.attempts,
@@ -352,38 +358,23 @@ export async function startScheduler(
     return {
       config,
       async submit(raw) {
-        const id = randomUUID();
-        const spec = validateSubmission(raw, { maxIterations: config.maxIterations, runId: id });
-        const run = await store.create(id, spec, new Date());
+        // The client's hint on the results channel reaches this scheduler too; pumping now saves
+        // the round trip.
+        const run = await runs.submit(raw);
         log.info(
-          { run: id, name: run.name, iterations: run.iterations, parallel: run.parallel },
+          { run: run.id, name: run.name, iterations: run.iterations, parallel: run.parallel },
           'run submitted',
         );
         void pump();
         return run;
       },
-      async cancel(idOrName, options = {}) {
-        const run = await store.resolve(idOrName);
-        if (!run) return undefined;
-        await store.cancel(run.id, new Date());
-        if (options.now) await publishCancelNow(redis, config.prefix, run.id);
-        return store.get(run.id);
-      },
-      status: (idOrName) => store.resolve(idOrName),
-      list: (limit = 100) => store.list(limit),
-      async iteration(idOrName, iteration) {
-        const run = await store.resolve(idOrName);
-        return run ? store.result(run.id, iteration) : undefined;
-      },
-      async results(idOrName, iterations) {
-        const run = await store.resolve(idOrName);
-        return run ? store.results(run.id, iterations) : undefined;
-      },
-      progress: (idOrName) => store.progressView(idOrName),
-      async live() {
-        const runs = await Promise.all((await store.liveRunIds()).map((id) => store.get(id)));
-        return runs.filter((run): run is Run => run !== undefined && isLiveState(run.state));
-      },
+      cancel: (idOrName, options = {}) => runs.cancel(idOrName, { now: options.now ?? false }),
+      status: (idOrName) => runs.status(idOrName),
+      list: (limit = 100) => runs.list(limit),
+      iteration: (idOrName, iteration) => runs.iteration(idOrName, iteration),
+      results: (idOrName, iterations) => runs.results(idOrName, iterations),
+      progress: (idOrName) => runs.progress(idOrName),
+      live: () => runs.live(),
       tick: () => (ticking = ticking.then(tick)),
       janitor: (options = {}) => janitor(options.dryRun ?? false),
       async close() {
