@@ -10,6 +10,10 @@ import { RULES_FILE } from './promql-sources.ts';
 /** A Prometheus server the test started, with a private data directory. */
 export interface PrometheusProcess {
   url: string;
+  /** Its private config and data directory; stop() removes it. */
+  dir: string;
+  /** Whether the process is still alive. */
+  running(): boolean;
   /** POST /api/v1/query at the current time. */
   query(expr: string): Promise<PromqlAnswer>;
   /** The server's log so far, for failure messages. */
@@ -98,6 +102,8 @@ export async function startPrometheus(
   }
   return {
     url,
+    dir,
+    running: () => child.exitCode === null && child.signalCode === null,
     log: () => log,
     stop,
     async query(expr) {

@@ -1,15 +1,11 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { access } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KubesoakMetrics } from '../../src/metrics/kubesoak-metrics.ts';
 import { startMetricsServer } from '../../src/metrics/metrics-server.ts';
 import type { MetricsServer } from '../../src/metrics/metrics-server.ts';
-import { freePort } from '../../src/net/free-port.ts';
-import { RULES_FILE, collectPromql, metricNames, readRules, toPromql } from './promql-sources.ts';
+import { startPrometheus } from './prometheus-process.ts';
+import type { PrometheusProcess } from './prometheus-process.ts';
+import { collectPromql, metricNames, readRules, toPromql } from './promql-sources.ts';
 
 const tools = inject('tools');
 const sources = await collectPromql();
@@ -58,87 +54,28 @@ describe('PromQL in dashboards and rules', () => {
 });
 
 describe.runIf(tools.prometheus)('a real Prometheus', () => {
-  let dir = '';
-  let prometheus: ChildProcess | undefined;
-  let exited: Promise<number | null> | undefined;
-  let url = '';
+  let prometheus: PrometheusProcess | undefined;
   let target: MetricsServer | undefined;
-  let log = '';
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kubesoak-prometheus-'));
     const metrics = new KubesoakMetrics();
     metrics.startRun('demo-chart', 'run-1');
     metrics.recordIteration({ chart: 'demo-chart', run: 'run-1', outcome: 'passed', durationSeconds: 33 });
     target = await startMetricsServer({ registry: metrics.registry, host: '127.0.0.1', port: 0 });
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    const config = join(dir, 'prometheus.yml');
-    await writeFile(
-      config,
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        '  evaluation_interval: 1s',
-        'rule_files:',
-        `  - ${JSON.stringify(fileURLToPath(RULES_FILE))}`,
-        'scrape_configs:',
-        '  - job_name: kubesoak-worker',
-        '    static_configs:',
-        `      - targets: ['127.0.0.1:${target.port}']`,
-        '',
-      ].join('\n'),
-    );
-    prometheus = spawn(
-      tools.prometheus ?? 'prometheus',
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    prometheus.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    prometheus.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    const child = prometheus;
-    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`prometheus exited early:\n${log}`);
-      const ready = await fetch(`${url}/-/ready`).then(
-        async (response) => (await response.text(), response.ok),
-        () => false,
-      );
-      if (ready) break;
-      if (Date.now() > deadline) throw new Error(`prometheus not ready in 20 s:\n${log}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    prometheus = await startPrometheus(tools.prometheus ?? 'prometheus', {
+      'kubesoak-worker': [`127.0.0.1:${target.port}`],
+    });
   });
 
   afterAll(async () => {
-    if (prometheus && prometheus.exitCode === null) {
-      prometheus.kill('SIGTERM');
-      const timer = setTimeout(() => prometheus?.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await prometheus?.stop();
     await target?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
     // Fail on leaks: the process is gone and its data directory with it.
-    expect(prometheus?.exitCode !== null || prometheus?.signalCode !== null).toBe(true);
-    await expect(access(dir)).rejects.toThrow();
+    expect(prometheus?.running()).toBe(false);
+    await expect(access(prometheus?.dir ?? '')).rejects.toThrow();
   });
 
-  async function query(
-    expr: string,
-  ): Promise<{ status: string; error?: string; data?: { result: unknown[] } }> {
-    const response = await fetch(`${url}/api/v1/query`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ query: expr }),
-    });
-    return (await response.json()) as { status: string; error?: string; data?: { result: unknown[] } };
-  }
+  const query = (expr: string) => (prometheus as PrometheusProcess).query(expr);
 
   it('parses and evaluates every expression', async () => {
     const failures: string[] = [];
@@ -156,7 +93,9 @@ describe.runIf(tools.prometheus)('a real Prometheus', () => {
   });
 
   it('loads the rules file and scrapes a kubesoak metrics endpoint', async () => {
-    const rules = (await (await fetch(`${url}/api/v1/rules`)).json()) as { data: { groups: unknown[] } };
+    const rules = (await (await fetch(`${prometheus?.url ?? ''}/api/v1/rules`)).json()) as {
+      data: { groups: unknown[] };
+    };
     expect(rules.data.groups.length).toBe((await readRules()).groups.length);
     const deadline = Date.now() + 15_000;
     let found: unknown[] = [];
