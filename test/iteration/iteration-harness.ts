@@ -26,6 +26,21 @@ export const HELM_ENV: NodeJS.ProcessEnv = {
   HELM_DATA_HOME: join(helmHome, 'data'),
 };
 
+/** Step timeouts that fit a sim at timeScale 0.02 and a 30 s test. */
+export const QUICK_TIMEOUTS = {
+  namespace: '10s',
+  install: '20s',
+  ready: '12s',
+  test: '15s',
+  uninstall: '20s',
+  namespaceDeletion: '15s',
+} as const;
+
+/** A raw iteration plan (as a run carries it) with those timeouts and short settle windows. */
+export function quickPlan(helm: string | null | undefined): Record<string, unknown> {
+  return { helm, settle: '500ms', unschedulableGrace: '1s', timeouts: { ...QUICK_TIMEOUTS } };
+}
+
 /** Short timeouts that fit a sim at timeScale 0.02 and a 30 s test. */
 export function quickConfig(overrides: Partial<IterationConfigInput> = {}) {
   return compileIterationConfig({
@@ -33,15 +48,7 @@ export function quickConfig(overrides: Partial<IterationConfigInput> = {}) {
     settle: '500ms',
     unschedulableGrace: '1s',
     ...overrides,
-    timeouts: {
-      namespace: '10s',
-      install: '20s',
-      ready: '12s',
-      test: '15s',
-      uninstall: '20s',
-      namespaceDeletion: '15s',
-      ...overrides.timeouts,
-    },
+    timeouts: { ...QUICK_TIMEOUTS, ...overrides.timeouts },
   });
 }
 

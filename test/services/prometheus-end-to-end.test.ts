@@ -14,7 +14,7 @@ import type { Scheduler } from '../../src/runs/scheduler.ts';
 import { startSimCluster } from '../../src/sim/sim-cluster.ts';
 import type { SimCluster } from '../../src/sim/sim-cluster.ts';
 import { createIterationExecutor } from '../../workers/iteration-executor.ts';
-import { FIXTURE_CHART, HELM_ENV } from '../iteration/iteration-harness.ts';
+import { FIXTURE_CHART, HELM_ENV, quickPlan } from '../iteration/iteration-harness.ts';
 import { startPrometheus } from '../metrics/prometheus-process.ts';
 import type { PrometheusProcess } from '../metrics/prometheus-process.ts';
 import { collectPromql, metricNames, readRules, toPromql } from '../metrics/promql-sources.ts';
@@ -128,19 +128,7 @@ describe.runIf(tools.prometheus && tools.helm && redisUrl)(
         chart: { ref: FIXTURE_CHART },
         iterations: 6,
         parallel: 3,
-        plan: {
-          helm: tools.helm,
-          settle: '500ms',
-          unschedulableGrace: '1s',
-          timeouts: {
-            namespace: '10s',
-            install: '20s',
-            ready: '12s',
-            test: '15s',
-            uninstall: '20s',
-            namespaceDeletion: '15s',
-          },
-        },
+        plan: quickPlan(tools.helm),
       });
       labels = { chart: chartLabel(run.chart.ref), run: runLabel(run) };
       await waitFor(

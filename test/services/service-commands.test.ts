@@ -8,7 +8,7 @@ import { KubeClusterClient } from '../../src/kube/kube-cluster-client.ts';
 import { freePort } from '../../src/net/free-port.ts';
 import { startSimCluster } from '../../src/sim/sim-cluster.ts';
 import type { SimCluster } from '../../src/sim/sim-cluster.ts';
-import { FIXTURE_CHART, HELM_ENV } from '../iteration/iteration-harness.ts';
+import { FIXTURE_CHART, HELM_ENV, quickPlan } from '../iteration/iteration-harness.ts';
 import { startScheduler } from '../../src/runs/scheduler.ts';
 import { quietLogger, testPrefix, waitFor } from '../runs/runs-test-support.ts';
 import { runTool } from '../support/cli-runner.ts';
@@ -18,23 +18,6 @@ import type { Spawned } from './services-test-support.ts';
 const redisUrl = inject('redisUrl');
 const tools = inject('tools');
 const bin = fileURLToPath(new URL('../../bin/kubesoak.js', import.meta.url));
-
-/** An iteration plan with short timeouts that fit the sim at time scale 0.02. */
-function quickPlan(): Record<string, unknown> {
-  return {
-    helm: tools.helm,
-    settle: '500ms',
-    unschedulableGrace: '1s',
-    timeouts: {
-      namespace: '10s',
-      install: '20s',
-      ready: '12s',
-      test: '15s',
-      uninstall: '20s',
-      namespaceDeletion: '15s',
-    },
-  };
-}
 
 describe.runIf(redisUrl && tools.helm)('kubesoak scheduler, worker and janitor as processes', () => {
   const url = redisUrl ?? '';
@@ -127,7 +110,7 @@ describe.runIf(redisUrl && tools.helm)('kubesoak scheduler, worker and janitor a
         chart: { ref: FIXTURE_CHART },
         iterations: 2,
         parallel: 2,
-        plan: quickPlan(),
+        plan: quickPlan(tools.helm),
       }),
     });
     expect(submitted.status).toBe(201);
@@ -231,7 +214,7 @@ describe.runIf(redisUrl && tools.helm)('kubesoak scheduler, worker and janitor a
       await worker.line(/"worker ready"/, 30_000, 'stderr');
       // An exec hook that outlives the test keeps the iteration in flight until it is aborted.
       const plan = {
-        ...quickPlan(),
+        ...quickPlan(tools.helm),
         exec: [{ name: 'hold', after: 'install', argv: ['sleep', '120'], timeout: '5m' }],
       };
       await scheduler.submit({
